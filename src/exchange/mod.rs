@@ -1,0 +1,105 @@
+//! The exchange port. `ExchangeGateway` (the only actor that talks to a venue) holds a
+//! `dyn Exchange`; adapters implement it: `sim` (the built-in simulated exchange, the default)
+//! and, later, `binance`.
+//!
+//! The contract mirrors Binance's: `submit` answers with the order's state and any immediate
+//! fills; every later change (and, possibly, the same fills again) arrives as an
+//! `ExchangeEvent::Order` on the stream from `subscribe`. Receivers de-duplicate fills by trade id.
+
+pub mod filters;
+pub mod sim;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+
+use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Symbol};
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Errors split by what the caller does next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExchangeError {
+    /// The venue definitely refused the request (bad parameters, filters, balance, unknown
+    /// order). Nothing happened; retrying the same request gets the same answer.
+    #[error("rejected by the exchange ({code}): {message}")]
+    Rejected { code: i64, message: String },
+    /// The request definitely did not take effect (could not connect, refused before sending).
+    /// Safe to retry later; counts against the circuit breaker.
+    #[error("exchange unreachable: {0}")]
+    Connectivity(String),
+    /// The request may or may not have taken effect (timeout, 5xx, -1007). The order goes to
+    /// UNKNOWN and is resolved by querying it, never by sending it again.
+    #[error("outcome unknown: {0}")]
+    UnknownOutcome(String),
+    /// The venue's rate limit was hit; nothing may be sent until `retry_after` has passed.
+    #[error("rate limited by the exchange")]
+    RateLimited { retry_after: Option<Duration> },
+}
+
+impl ExchangeError {
+    /// Whether this error says something is wrong with the venue or the path to it (and so
+    /// counts toward opening the circuit breaker), rather than with one request.
+    pub fn is_venue_failure(&self) -> bool {
+        !matches!(self, ExchangeError::Rejected { .. })
+    }
+}
+
+/// Binance's code for "Order does not exist." (query/cancel of an unknown order).
+pub const CODE_NO_SUCH_ORDER: i64 = -2013;
+/// Binance's code for new-order rejections (balance, duplicate id, would-match...).
+pub const CODE_NEW_ORDER_REJECTED: i64 = -2010;
+/// Binance's code for cancel rejections ("Unknown order sent.").
+pub const CODE_CANCEL_REJECTED: i64 = -2011;
+/// Binance's code for bad parameters, including filter failures ("Filter failure: NAME").
+pub const CODE_INVALID_MESSAGE: i64 = -1013;
+/// Binance's code for an unknown symbol.
+pub const CODE_BAD_SYMBOL: i64 = -1121;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Balance {
+    pub asset: String,
+    #[schema(value_type = String)]
+    pub free: Decimal,
+    #[schema(value_type = String)]
+    pub locked: Decimal,
+}
+
+/// Something the venue pushes: an order changed, or a price moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExchangeEvent {
+    Order(OrderReport),
+    Price {
+        symbol: Symbol,
+        price: Price,
+        ts: DateTime<Utc>,
+    },
+}
+
+/// The port every venue adapter implements. Methods return boxed futures so the gateway can hold
+/// any adapter behind `Arc<dyn Exchange>`.
+pub trait Exchange: Send + Sync + 'static {
+    /// Short name for logs and `/v1/status` (`"sim"`, `"binance"`).
+    fn venue(&self) -> &'static str;
+    fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>>;
+    fn cancel(
+        &self,
+        symbol: Symbol,
+        id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderReport, ExchangeError>>;
+    fn query(
+        &self,
+        symbol: Symbol,
+        id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderReport, ExchangeError>>;
+    fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>>;
+    fn balances(&self) -> BoxFuture<Result<Vec<Balance>, ExchangeError>>;
+    /// A new stream of pushed events. The stream ending means the connection to the venue's
+    /// push channel is gone; the subscriber must resubscribe and reconcile.
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent>;
+}

@@ -1,0 +1,1 @@
+//! The built-in simulated exchange (to be written).

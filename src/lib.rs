@@ -1,0 +1,14 @@
+//! # redline
+//!
+//! A crypto trading engine built as supervised actix actors.
+//!
+//! # Layout
+//!
+//! - [`domain`]: ids, money (`Price`, `Qty` over `Decimal`), orders, fills, positions, signals.
+//! - [`exchange`]: the `Exchange` port, Binance-style symbol filters, and the adapters
+//!   ([`exchange::sim`] is the built-in simulated exchange).
+//! - [`clock`]: injected time.
+
+pub mod clock;
+pub mod domain;
+pub mod exchange;
