@@ -10,5 +10,6 @@
 //! - [`clock`]: injected time.
 
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod exchange;

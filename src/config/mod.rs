@@ -1,0 +1,241 @@
+//! Engine configuration: serde structs that refuse unknown keys, loaded from the embedded
+//! `config/default.toml`, an optional file merged over it, and `REDLINE__SECTION__KEY`
+//! environment overrides (see [`load`]); then [`Config::validate`] lists every problem at once.
+
+mod load;
+
+pub use load::{ConfigError, load};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub mode: Mode,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub signals: SignalConfig,
+    pub orders: OrdersConfig,
+    pub risk: RiskConfig,
+    pub breaker: BreakerConfig,
+    pub gateway: GatewayConfig,
+    pub supervisor: SupervisorConfig,
+    pub redis: RedisConfig,
+    pub sim: SimConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The built-in simulated exchange.
+    Paper,
+    /// A real venue (Binance Spot). Not available yet.
+    Live,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub bind: String,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalConfig {
+    pub max_age_ms: u64,
+    pub max_future_skew_ms: u64,
+    pub dedup_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    pub retention_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    pub max_order_notional: Decimal,
+    pub max_open_positions: u32,
+    pub max_orders_per_second: u32,
+    pub allowed_symbols: Vec<String>,
+    pub max_order_qty: BTreeMap<String, Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerConfig {
+    pub failure_threshold: u32,
+    pub cooldown_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    pub max_requests_per_second: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorConfig {
+    pub max_restarts: u32,
+    pub restart_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    pub url: String,
+    pub signal_channel: String,
+    pub event_channel: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub taker_fee_rate: Decimal,
+    pub maker_fee_rate: Decimal,
+    pub volatility: Decimal,
+    pub feed_interval_ms: u64,
+    pub book_levels: u32,
+    pub level_spacing: Decimal,
+    pub retained_orders: usize,
+    pub exchange_info: String,
+    pub balances: BTreeMap<String, Decimal>,
+    pub markets: BTreeMap<String, SimMarketConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimMarketConfig {
+    pub start_price: Decimal,
+    pub level_qty: Decimal,
+}
+
+impl Config {
+    /// Every problem with the configuration, so an operator fixes them in one go.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                problems.push(msg);
+            }
+        };
+        check(
+            self.mode == Mode::Paper,
+            "mode: only \"paper\" is available in this version (live trading on Binance is not built yet)".into(),
+        );
+        check(
+            self.http.bind.parse::<SocketAddr>().is_ok(),
+            format!(
+                "http.bind: {:?} is not an address like 127.0.0.1:8080",
+                self.http.bind
+            ),
+        );
+        check(
+            self.log
+                .level
+                .parse::<tracing_subscriber::EnvFilter>()
+                .is_ok(),
+            format!("log.level: {:?} is not a tracing filter", self.log.level),
+        );
+        check(
+            self.signals.max_age_ms > 0,
+            "signals.max_age_ms: must be > 0".into(),
+        );
+        check(
+            self.signals.dedup_window_secs > 0,
+            "signals.dedup_window_secs: must be > 0".into(),
+        );
+        check(
+            self.risk.max_order_notional > Decimal::ZERO,
+            "risk.max_order_notional: must be > 0".into(),
+        );
+        for (symbol, qty) in &self.risk.max_order_qty {
+            check(
+                *qty > Decimal::ZERO,
+                format!("risk.max_order_qty.{symbol}: must be > 0"),
+            );
+        }
+        check(
+            self.breaker.failure_threshold > 0,
+            "breaker.failure_threshold: must be > 0".into(),
+        );
+        check(
+            self.supervisor.max_restarts > 0,
+            "supervisor.max_restarts: must be > 0".into(),
+        );
+        check(
+            self.supervisor.restart_window_secs > 0,
+            "supervisor.restart_window_secs: must be > 0".into(),
+        );
+        for (name, value) in [
+            ("redis.signal_channel", &self.redis.signal_channel),
+            ("redis.event_channel", &self.redis.event_channel),
+        ] {
+            check(!value.is_empty(), format!("{name}: must not be empty"));
+        }
+        if !self.redis.url.is_empty() {
+            check(
+                redis::IntoConnectionInfo::into_connection_info(self.redis.url.as_str()).is_ok(),
+                format!("redis.url: {:?} is not a redis:// URL", self.redis.url),
+            );
+        }
+        let sim = &self.sim;
+        for (name, rate) in [
+            ("sim.taker_fee_rate", sim.taker_fee_rate),
+            ("sim.maker_fee_rate", sim.maker_fee_rate),
+        ] {
+            check(
+                (Decimal::ZERO..Decimal::ONE).contains(&rate),
+                format!("{name}: must be in [0, 1)"),
+            );
+        }
+        check(
+            (Decimal::ZERO..Decimal::ONE).contains(&sim.volatility),
+            "sim.volatility: must be in [0, 1)".into(),
+        );
+        check(sim.book_levels > 0, "sim.book_levels: must be > 0".into());
+        check(
+            sim.retained_orders > 0,
+            "sim.retained_orders: must be > 0".into(),
+        );
+        for (asset, amount) in &sim.balances {
+            check(
+                *amount >= Decimal::ZERO,
+                format!("sim.balances.{asset}: must be >= 0"),
+            );
+        }
+        for (symbol, m) in &sim.markets {
+            check(
+                m.start_price > Decimal::ZERO,
+                format!("sim.markets.{symbol}.start_price: must be > 0"),
+            );
+            check(
+                m.level_qty > Decimal::ZERO,
+                format!("sim.markets.{symbol}.level_qty: must be > 0"),
+            );
+        }
+        problems
+    }
+}
