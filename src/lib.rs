@@ -12,4 +12,5 @@
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod exchange;

@@ -1,0 +1,66 @@
+//! Engine events: every decision, order change, fill and position change, published on one
+//! in-process bus so HTTP, Redis and tests can follow what the engine does.
+//!
+//! The bus is a `tokio::sync::broadcast` channel: publishing never blocks the hot path; a
+//! subscriber that falls behind loses the oldest events and is told how many (`Lagged`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+use crate::domain::{Fill, Order, Position};
+
+/// How many events a slow subscriber may fall behind before it starts losing them.
+const BUS_CAPACITY: usize = 4096;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    /// What the engine decided about a signal: `submitted`, `duplicate`, `invalid`,
+    /// `rejected`, `unavailable`, `failed` or `unknown`.
+    SignalDecision {
+        signal_id: String,
+        status: &'static str,
+        client_order_id: Option<String>,
+        reason: Option<String>,
+        detail: Option<String>,
+        ts: DateTime<Utc>,
+    },
+    OrderUpdated { order: Order },
+    FillApplied { fill: Fill },
+    PositionUpdated { position: Position },
+    BreakerChanged { state: &'static str, ts: DateTime<Utc> },
+    TradingStateChanged { state: &'static str, reason: String, ts: DateTime<Utc> },
+    ActorRestarted { actor: &'static str, restarts: u64, ts: DateTime<Utc> },
+}
+
+/// Cheap-to-clone handle for publishing and subscribing.
+#[derive(Clone, Debug)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<EngineEvent>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(BUS_CAPACITY);
+        Self { tx }
+    }
+
+    /// Publishes to every current subscriber; with none, the event is dropped.
+    pub fn publish(&self, event: EngineEvent) {
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::new(event));
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EngineEvent>> {
+        self.tx.subscribe()
+    }
+}
