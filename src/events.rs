@@ -27,12 +27,29 @@ pub enum EngineEvent {
         detail: Option<String>,
         ts: DateTime<Utc>,
     },
-    OrderUpdated { order: Order },
-    FillApplied { fill: Fill },
-    PositionUpdated { position: Position },
-    BreakerChanged { state: &'static str, ts: DateTime<Utc> },
-    TradingStateChanged { state: &'static str, reason: String, ts: DateTime<Utc> },
-    ActorRestarted { actor: &'static str, restarts: u64, ts: DateTime<Utc> },
+    OrderUpdated {
+        order: Order,
+    },
+    FillApplied {
+        fill: Fill,
+    },
+    PositionUpdated {
+        position: Position,
+    },
+    BreakerChanged {
+        state: &'static str,
+        ts: DateTime<Utc>,
+    },
+    TradingStateChanged {
+        state: &'static str,
+        reason: String,
+        ts: DateTime<Utc>,
+    },
+    ActorRestarted {
+        actor: &'static str,
+        restarts: u64,
+        ts: DateTime<Utc>,
+    },
 }
 
 /// Cheap-to-clone handle for publishing and subscribing.
@@ -57,6 +74,14 @@ impl EventBus {
     pub fn publish(&self, event: EngineEvent) {
         if self.tx.receiver_count() > 0 {
             let _ = self.tx.send(Arc::new(event));
+        }
+    }
+
+    /// Builds and publishes the event only if someone is listening, so the hot path does not
+    /// clone orders for nobody.
+    pub fn publish_with(&self, make: impl FnOnce() -> EngineEvent) {
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::new(make()));
         }
     }
 

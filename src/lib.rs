@@ -9,8 +9,11 @@
 //!   ([`exchange::sim`] is the built-in simulated exchange).
 //! - [`clock`]: injected time.
 
+pub mod actors;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod events;
 pub mod exchange;
+pub mod intake;
+pub mod market;

@@ -134,6 +134,22 @@ pub struct Fill {
     pub ts: DateTime<Utc>,
 }
 
+impl Fill {
+    /// How much this fill changes holdings of `base_asset`: + for buys, - for sells, less any
+    /// commission the venue took in the base asset.
+    pub fn base_change(&self, base_asset: &str) -> Decimal {
+        let base_fee = if self.commission_asset.as_ref() == base_asset {
+            self.commission
+        } else {
+            Decimal::ZERO
+        };
+        match self.side {
+            Side::Buy => self.quantity.0 - base_fee,
+            Side::Sell => -(self.quantity.0 + base_fee),
+        }
+    }
+}
+
 /// The venue's view of one order at a moment: the answer to a submit, cancel or query, and the
 /// content of every order update pushed afterwards. `fills` holds executions the report carries;
 /// a receiver must de-duplicate them by `trade_id`, since the same fill can arrive twice (in the

@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use super::{Fill, Price, Side, Symbol};
+use super::{Fill, Price, Symbol};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PositionError {
@@ -93,17 +93,14 @@ impl Position {
     fn apply_unchecked(&mut self, fill: &Fill) -> Option<()> {
         let price = fill.price.0;
         let asset = fill.commission_asset.as_ref();
-        let (base_fee, fee_in_quote) = if asset == self.quote_asset.as_ref() {
-            (Decimal::ZERO, fill.commission)
+        let fee_in_quote = if asset == self.quote_asset.as_ref() {
+            fill.commission
         } else if asset == self.base_asset.as_ref() {
-            (fill.commission, fill.commission.checked_mul(price)?)
+            fill.commission.checked_mul(price)?
         } else {
-            (Decimal::ZERO, Decimal::ZERO)
+            Decimal::ZERO
         };
-        let delta = match fill.side {
-            Side::Buy => fill.quantity.0.checked_sub(base_fee)?,
-            Side::Sell => -(fill.quantity.0.checked_add(base_fee)?),
-        };
+        let delta = fill.base_change(&self.base_asset);
 
         let old = self.quantity;
         let same_direction = old.is_zero() || old.is_sign_positive() == delta.is_sign_positive();
@@ -167,7 +164,7 @@ impl Position {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ClientOrderId, Qty};
+    use crate::domain::{ClientOrderId, Qty, Side};
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

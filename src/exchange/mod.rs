@@ -99,6 +99,8 @@ pub trait Exchange: Send + Sync + 'static {
     ) -> BoxFuture<Result<OrderReport, ExchangeError>>;
     fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>>;
     fn balances(&self) -> BoxFuture<Result<Vec<Balance>, ExchangeError>>;
+    /// The last price of every symbol the venue trades (Binance's `ticker/price`).
+    fn prices(&self) -> BoxFuture<Result<Vec<(Symbol, Price)>, ExchangeError>>;
     /// A new stream of pushed events. The stream ending means the connection to the venue's
     /// push channel is gone; the subscriber must resubscribe and reconcile.
     fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent>;

@@ -1,0 +1,216 @@
+//! The exchange gateway: the only actor that talks to a venue. It holds the `Exchange` adapter
+//! and a `governor` rate limiter that paces every request, tells the circuit breaker how each
+//! request went, and turns the venue's push stream into messages: order reports go to the order
+//! router, prices to the market view and the position actors.
+//!
+//! When the push stream ends, the gateway stops; its supervisor restarts it, it subscribes again
+//! and tells the router to re-query every open order, so nothing that happened meanwhile is lost.
+
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient, ResponseFuture,
+    StreamHandler, Supervised, WrapFuture,
+};
+use futures_util::stream;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Symbol};
+use crate::exchange::{Balance, Exchange, ExchangeError, ExchangeEvent};
+use crate::market::MarketView;
+
+use super::circuit_breaker::{CircuitBreaker, RecordOutcome};
+use super::messages::{MarkPrice, VenueUpdate};
+use super::position::PositionRegistry;
+use super::supervisor::Supervision;
+use actix::Addr;
+
+#[derive(Message)]
+#[rtype(result = "Result<OrderReport, ExchangeError>")]
+pub struct Submit(pub OrderRequest);
+
+#[derive(Message)]
+#[rtype(result = "Result<OrderReport, ExchangeError>")]
+pub struct Cancel {
+    pub symbol: Symbol,
+    pub id: ClientOrderId,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<OrderReport, ExchangeError>")]
+pub struct Query {
+    pub symbol: Symbol,
+    pub id: ClientOrderId,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Balance>, ExchangeError>")]
+pub struct FetchBalances;
+
+/// Connects the gateway to the order router; the push stream starts then, so no report is
+/// pushed before someone can take it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AttachRouter(pub Recipient<VenueUpdate>);
+
+pub struct ExchangeGateway {
+    exchange: Arc<dyn Exchange>,
+    /// Paces requests to the venue's limit; `None` = unlimited (benchmarks).
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    router: Option<Recipient<VenueUpdate>>,
+    breaker: Addr<CircuitBreaker>,
+    positions: Arc<PositionRegistry>,
+    market: Arc<MarketView>,
+    supervision: Arc<Supervision>,
+}
+
+impl ExchangeGateway {
+    pub fn new(
+        exchange: Arc<dyn Exchange>,
+        max_requests_per_second: u32,
+        breaker: Addr<CircuitBreaker>,
+        positions: Arc<PositionRegistry>,
+        market: Arc<MarketView>,
+        supervision: Arc<Supervision>,
+    ) -> Self {
+        let limiter = NonZeroU32::new(max_requests_per_second)
+            .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
+        Self {
+            exchange,
+            limiter,
+            router: None,
+            breaker,
+            positions,
+            market,
+            supervision,
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        let Some(router) = self.router.clone() else {
+            return;
+        };
+        let rx = self.exchange.subscribe();
+        ctx.add_stream(stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|ev| (ev, rx))
+        }));
+        let prices = self.exchange.prices();
+        ctx.spawn(prices.into_actor(self).map(|res, act, _| match res {
+            Ok(prices) => {
+                let now = chrono::Utc::now();
+                for (symbol, price) in prices {
+                    act.market.update(&symbol, price, now);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not load prices from the venue"),
+        }));
+        router.do_send(VenueUpdate::Resubscribed);
+        tracing::info!(venue = self.exchange.venue(), "subscribed to venue updates");
+    }
+
+    /// Runs one request through the limiter and reports its outcome to the breaker.
+    fn request<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Exchange) -> crate::exchange::BoxFuture<Result<T, ExchangeError>>,
+    ) -> ResponseFuture<Result<T, ExchangeError>> {
+        let limiter = self.limiter.clone();
+        let breaker = self.breaker.clone();
+        let fut = call(self.exchange.as_ref());
+        Box::pin(async move {
+            if let Some(limiter) = limiter {
+                limiter.until_ready().await;
+            }
+            let result = fut.await;
+            let venue_ok = !matches!(&result, Err(e) if e.is_venue_failure());
+            breaker.do_send(RecordOutcome { venue_ok });
+            result
+        })
+    }
+}
+
+impl Actor for ExchangeGateway {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.connect(ctx);
+    }
+}
+
+impl Supervised for ExchangeGateway {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.supervision.record_restart("exchange_gateway");
+    }
+}
+
+impl StreamHandler<ExchangeEvent> for ExchangeGateway {
+    fn handle(&mut self, event: ExchangeEvent, _: &mut Context<Self>) {
+        match event {
+            ExchangeEvent::Order(report) => {
+                if let Some(router) = &self.router {
+                    router.do_send(VenueUpdate::Report(report));
+                }
+            }
+            ExchangeEvent::Price { symbol, price, ts } => {
+                self.market.update(&symbol, price, ts);
+                if let Some(actor) = self.positions.existing(&symbol) {
+                    actor.do_send(MarkPrice(price));
+                }
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        // The push connection is gone: an unrecoverable state for this actor instance. Stop, and
+        // let the supervisor restart us with a fresh subscription.
+        tracing::error!(
+            venue = self.exchange.venue(),
+            "venue update stream ended; restarting gateway"
+        );
+        use actix::ActorContext;
+        ctx.stop();
+    }
+}
+
+impl Handler<AttachRouter> for ExchangeGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: AttachRouter, ctx: &mut Context<Self>) {
+        let first = self.router.is_none();
+        self.router = Some(msg.0);
+        if first {
+            self.connect(ctx);
+        }
+    }
+}
+
+impl Handler<Submit> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: Submit, _: &mut Context<Self>) -> Self::Result {
+        self.request(move |ex| ex.submit(msg.0))
+    }
+}
+
+impl Handler<Cancel> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: Cancel, _: &mut Context<Self>) -> Self::Result {
+        self.request(move |ex| ex.cancel(msg.symbol, msg.id))
+    }
+}
+
+impl Handler<Query> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: Query, _: &mut Context<Self>) -> Self::Result {
+        self.request(move |ex| ex.query(msg.symbol, msg.id))
+    }
+}
+
+impl Handler<FetchBalances> for ExchangeGateway {
+    type Result = ResponseFuture<Result<Vec<Balance>, ExchangeError>>;
+
+    fn handle(&mut self, _: FetchBalances, _: &mut Context<Self>) -> Self::Result {
+        self.request(|ex| ex.balances())
+    }
+}
