@@ -32,3 +32,24 @@ impl DomainError {
         }
     }
 }
+
+/// Parses a JSON object. A value of the wrong type is reported against its field (one of
+/// `fields`); broken JSON, a missing body or an unknown key against `body`.
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    fields: &[&'static str],
+) -> Result<T, DomainError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if inner.is_data() {
+            fields.iter().copied().find(|f| *f == path).unwrap_or("body")
+        } else {
+            "body"
+        };
+        DomainError::invalid(field, inner.to_string())
+    })?;
+    de.end().map_err(|e| DomainError::invalid("body", e.to_string()))?;
+    Ok(parsed)
+}

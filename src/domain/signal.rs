@@ -74,18 +74,7 @@ const MAX_STRATEGY_LEN: usize = 64;
 impl SignalInput {
     /// Parses a JSON body; a type error names the field it is in.
     pub fn from_json(body: &[u8]) -> Result<Self, DomainError> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            // Broken JSON is the body's fault, wherever the parser happened to be.
-            let field = if inner.is_data() {
-                known_field(&path)
-            } else {
-                "body"
-            };
-            DomainError::invalid(field, inner.to_string())
-        })
+        super::parse_json(body, &SIGNAL_FIELDS)
     }
 
     /// Checks each field on its own; the first problem is returned with its field name.
@@ -169,24 +158,20 @@ fn required_for(field: &'static str, what: &str) -> DomainError {
     DomainError::invalid(field, format!("is required for {what}"))
 }
 
-/// Maps a serde path (`quantity`, `.`, or an unknown key) to a `&'static` field name.
-fn known_field(path: &str) -> &'static str {
-    const FIELDS: [&str; 12] = [
-        "id",
-        "strategy",
-        "symbol",
-        "action",
-        "order_type",
-        "quantity",
-        "price",
-        "time_in_force",
-        "confidence",
-        "timestamp",
-        "stop_loss",
-        "take_profit",
-    ];
-    FIELDS.into_iter().find(|f| *f == path).unwrap_or("body")
-}
+const SIGNAL_FIELDS: [&str; 12] = [
+    "id",
+    "strategy",
+    "symbol",
+    "action",
+    "order_type",
+    "quantity",
+    "price",
+    "time_in_force",
+    "confidence",
+    "timestamp",
+    "stop_loss",
+    "take_profit",
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,68 @@
+//! The HTTP API (actix-web). Handlers are thin: parse and validate, send one message to an
+//! actor, map the reply. Every route is registered in [`configure`], shared by the server and
+//! the tests; decimals render as JSON strings.
+
+mod auth;
+mod error;
+mod openapi;
+mod orders;
+mod portfolio;
+pub mod signals;
+mod sim;
+mod status;
+
+pub use auth::ApiToken;
+pub use error::ApiError;
+pub use openapi::ApiDoc;
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use std::net::TcpListener;
+
+use crate::engine::Engine;
+
+/// Registers every route. `engine` and `token` must be in app data (see [`app_data`]).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(status::health))
+        .route("/live", web::get().to(status::live))
+        .route("/ready", web::get().to(status::ready))
+        .route("/openapi.json", web::get().to(openapi::document))
+        .service(
+            web::scope("/v1")
+                .wrap(from_fn(auth::require_token_for_changes))
+                .route("/signals", web::post().to(signals::post_signal))
+                .route("/orders", web::post().to(orders::post_order))
+                .route("/orders", web::get().to(orders::list_orders))
+                .route("/orders/{client_order_id}", web::get().to(orders::get_order))
+                .route("/orders/{client_order_id}", web::delete().to(orders::cancel_order))
+                .route("/positions", web::get().to(portfolio::list_positions))
+                .route("/positions/{symbol}", web::get().to(portfolio::get_position))
+                .route("/account", web::get().to(portfolio::account))
+                .route("/status", web::get().to(status::status))
+                .route("/sim/price", web::post().to(sim::set_price)),
+        )
+        .default_service(web::to(error::not_found));
+}
+
+/// The shared state every handler reads.
+pub fn app_data(engine: Engine, token: ApiToken) -> (web::Data<Engine>, web::Data<ApiToken>) {
+    (web::Data::new(engine), web::Data::new(token))
+}
+
+/// Starts the HTTP server on an already-bound listener (port 0 in tests). The returned server
+/// stops on SIGINT/SIGTERM, or when its handle is told to.
+pub fn serve(listener: TcpListener, engine: Engine, token: ApiToken, workers: usize) -> std::io::Result<Server> {
+    let (engine, token) = app_data(engine, token);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(engine.clone())
+            .app_data(token.clone())
+            .app_data(error::json_config())
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("redline::http"))
+            .configure(configure)
+    })
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

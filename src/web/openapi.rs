@@ -1,0 +1,28 @@
+//! The OpenAPI 3 document, generated from the handlers' and types' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::OpenApi;
+
+use super::{orders, portfolio, signals, sim, status};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "redline", description = "Control API of the redline trading engine. Decimals are JSON strings."),
+    paths(
+        signals::post_signal,
+        orders::post_order,
+        orders::list_orders,
+        orders::get_order,
+        orders::cancel_order,
+        portfolio::list_positions,
+        portfolio::get_position,
+        portfolio::account,
+        status::status,
+        sim::set_price,
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}
