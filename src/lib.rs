@@ -9,6 +9,7 @@
 //!   ([`exchange::sim`] is the built-in simulated exchange).
 //! - [`clock`]: injected time.
 
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod domain;
