@@ -10,6 +10,7 @@
 //! - [`clock`]: injected time.
 
 pub mod actors;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod domain;
