@@ -1,1 +1,322 @@
-//! The built-in simulated exchange (to be written).
+//! The built-in simulated exchange (paper-trading venue): `SimExchange`, its `Exchange` impl,
+//! fault injection and event subscribers. It answers like Binance spot (same error codes and
+//! messages, same order statuses, same commission rules) so the engine runs unchanged against it.
+//!
+//! Layout: [`book`] matches one symbol (synthetic levels + resting orders), [`account`] holds
+//! free/locked balances, [`feed`] is the seeded random walk, `venue` ties them into the state
+//! behind one `std::sync::Mutex`. Every call is synchronous under that lock and returns a ready
+//! future; nothing does I/O.
+//!
+//! # Matching
+//! - The book around the last price `P` has `book_levels` levels per side: ask `i` at
+//!   `P × (1 + level_spacing × i)` rounded up to the tick, bid `i` at `P × (1 − level_spacing × i)`
+//!   rounded down. Level 0 is `P` on both sides. Each level holds `level_qty`; liquidity taken
+//!   stays taken until the next `set_price`/`step_feed` for the symbol, which rebuilds the levels.
+//! - MARKET walks levels from the best, one `Fill` (own trade id) per level touched. If the
+//!   levels run out it ends `EXPIRED` with what it got (possibly nothing).
+//! - LIMIT buy at `L` takes ask levels `≤ L` (sell: bid levels `≥ L`) as taker. The rest:
+//!   GTC rests (`NEW` or `PARTIALLY_FILLED`), IOC ends `EXPIRED`, FOK ends `EXPIRED` with no fills
+//!   and no liquidity taken unless the whole quantity can fill now.
+//! - Resting orders never trade with the synthetic levels or with the account's own orders.
+//!   Each price update to `P'` fills every resting buy with `L ≥ P'` and every resting sell
+//!   with `L ≤ P'` completely, at `L`, as maker: one report and one fill per order.
+//!
+//! # Validation (Binance's order, codes and messages; a rejection changes nothing)
+//! Unknown symbol (-1121 "Invalid symbol."); symbol not TRADING (-2010 "Market is closed.");
+//! LIMIT without price (-1102); quantity or limit price not positive (-1013 "Invalid quantity." /
+//! "Invalid price."); filters against the last price (-1013 "Filter failure: NAME"); client
+//! order id equal to an open order's on the symbol (-2010 "Duplicate order sent."); balance
+//! (-2010 "Account has insufficient balance for requested action.").
+//!
+//! # Balances
+//! A limit buy reserves `qty × L` quote, a sell `qty` base, a market buy exactly the cost of
+//! the fills it will get (so it is refused whole if free quote cannot pay). Fills pay from the
+//! reservation (a buy filled below `L` gets the difference back), cancel and expiry release the
+//! rest. Buys pay commission in base (`qty × rate`), sells in quote (`qty × price × rate`),
+//! rounded to 8 places half away from zero; taker rate for fills during submit, maker rate for
+//! resting orders filled by a price move.
+//!
+//! # Events and queries
+//! Every order change (including the submit's own result) goes to every subscriber as
+//! `ExchangeEvent::Order`, carrying the fills of that change; every price update (even to the
+//! same price) as `ExchangeEvent::Price`, pushed before the fills it causes. `query` returns the
+//! latest report with all fills. Terminal orders stay queryable, oldest evicted first, up to
+//! `retained_orders`; open orders are always kept.
+
+mod account;
+mod book;
+mod feed;
+mod venue;
+
+#[cfg(test)]
+mod tests;
+
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::future::ready;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Qty, Symbol};
+use crate::exchange::filters::SymbolRules;
+use crate::exchange::{Balance, BoxFuture, Exchange, ExchangeError, ExchangeEvent};
+use venue::{EventSink, Venue};
+
+/// Everything the simulator needs to start.
+#[derive(Debug, Clone)]
+pub struct SimSettings {
+    /// Seed of every symbol's random walk: the same seed gives the same price paths.
+    pub seed: u64,
+    /// Commission rate on fills that take liquidity (e.g. 0.001).
+    pub taker_fee_rate: Decimal,
+    /// Commission rate on resting orders filled by a price move (e.g. 0.001).
+    pub maker_fee_rate: Decimal,
+    /// Largest relative move of one feed step (e.g. 0.0005).
+    pub volatility: Decimal,
+    /// Synthetic levels per side (e.g. 5).
+    pub book_levels: u32,
+    /// Terminal orders kept for queries, oldest evicted first (e.g. 100_000).
+    pub retained_orders: usize,
+    /// Starting free balances by asset.
+    pub balances: BTreeMap<String, Decimal>,
+    /// The symbols traded, each once.
+    pub markets: Vec<SimMarket>,
+}
+
+/// One simulated symbol.
+#[derive(Debug, Clone)]
+pub struct SimMarket {
+    /// The symbol's filters and assets (from `exchange_info.json`).
+    pub rules: SymbolRules,
+    /// The first last-price; must pass PRICE_FILTER.
+    pub start_price: Price,
+    /// Liquidity at each synthetic level.
+    pub level_qty: Qty,
+    /// Relative distance between levels (e.g. 0.0001).
+    pub level_spacing: Decimal,
+}
+
+/// A failure to inject into the next submits. Injections add up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimFault {
+    /// The next N submits return `ExchangeError::Connectivity` and change nothing.
+    FailSubmits(u32),
+    /// The next N submits are executed normally (events included) but answer
+    /// `ExchangeError::UnknownOutcome`.
+    UnknownAfterAccept(u32),
+}
+
+/// Pending injected faults. `FailSubmits` is consumed first.
+#[derive(Debug, Default)]
+struct Faults {
+    /// Submits still to refuse with `Connectivity`.
+    fail_submits: u32,
+    /// Submits still to answer with `UnknownOutcome` after executing them.
+    unknown_after_accept: u32,
+}
+
+/// The open event streams.
+#[derive(Debug, Default)]
+struct Subscribers {
+    /// One sender per `subscribe()`; closed ones are dropped on the next publish.
+    senders: Vec<mpsc::UnboundedSender<ExchangeEvent>>,
+}
+
+impl EventSink for Subscribers {
+    fn active(&self) -> bool {
+        !self.senders.is_empty()
+    }
+
+    fn publish(&mut self, event: ExchangeEvent) {
+        let last = self.senders.len().saturating_sub(1);
+        let mut event = Some(event);
+        let mut i = 0;
+        self.senders.retain(|tx| {
+            let ev = if i == last {
+                event.take()
+            } else {
+                event.clone()
+            };
+            i += 1;
+            ev.is_some_and(|ev| tx.send(ev).is_ok())
+        });
+    }
+}
+
+/// What the lock guards.
+struct Shared {
+    /// Markets, orders, balances.
+    venue: Venue,
+    /// Event streams.
+    subscribers: Subscribers,
+    /// Pending injected faults.
+    faults: Faults,
+}
+
+/// The simulated exchange. Cheap to clone; clones share one venue.
+#[derive(Clone)]
+pub struct SimExchange {
+    /// The venue state. `std::sync::Mutex`: every critical section is short and never awaits.
+    inner: Arc<Mutex<Shared>>,
+}
+
+impl std::fmt::Debug for SimExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimExchange").finish_non_exhaustive()
+    }
+}
+
+impl SimExchange {
+    /// A venue with `settings`. Errors name the bad setting (duplicate market, non-positive
+    /// price or level quantity, price off PRICE_FILTER, fee or volatility outside [0, 1), ...).
+    pub fn new(settings: SimSettings) -> Result<Self, String> {
+        let shared = Shared {
+            venue: Venue::new(settings)?,
+            subscribers: Subscribers::default(),
+            faults: Faults::default(),
+        };
+        Ok(Self {
+            inner: Arc::new(Mutex::new(shared)),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // Nothing panics while holding the lock, but a poisoned one still holds valid state.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets a symbol's last price (must pass PRICE_FILTER), refilling its levels and filling
+    /// resting orders it crosses.
+    pub fn set_price(&self, symbol: &Symbol, price: Price) -> Result<(), ExchangeError> {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue, subscribers, ..
+        } = &mut *guard;
+        venue.set_price(symbol, price, now, subscribers)
+    }
+
+    pub fn price(&self, symbol: &Symbol) -> Option<Price> {
+        self.lock().venue.price(symbol)
+    }
+
+    /// One random-walk step for every symbol.
+    pub fn step_feed(&self) {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue, subscribers, ..
+        } = &mut *guard;
+        venue.step_feed(now, subscribers);
+    }
+
+    /// Runs `step_feed` every `every` (at least 1 ms) on the tokio runtime. The task ends by
+    /// itself once every `SimExchange` handle is dropped, or when the handle is aborted.
+    pub fn spawn_feed(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(&self.inner);
+        let every = every.max(Duration::from_millis(1));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await; // the first tick is immediate; the first step comes after `every`
+            loop {
+                ticks.tick().await;
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                SimExchange { inner }.step_feed();
+            }
+        })
+    }
+
+    pub fn inject(&self, fault: SimFault) {
+        let mut guard = self.lock();
+        let faults = &mut guard.faults;
+        match fault {
+            SimFault::FailSubmits(n) => faults.fail_submits = faults.fail_submits.saturating_add(n),
+            SimFault::UnknownAfterAccept(n) => {
+                faults.unknown_after_accept = faults.unknown_after_accept.saturating_add(n)
+            }
+        }
+    }
+
+    /// Closes every event stream, as if the push connection dropped.
+    pub fn drop_subscribers(&self) {
+        self.lock().subscribers.senders.clear();
+    }
+
+    /// Orders ever accepted (rejections and injected connectivity failures do not count).
+    pub fn order_count(&self) -> u64 {
+        self.lock().venue.accepted()
+    }
+
+    fn submit_now(&self, order: OrderRequest) -> Result<OrderReport, ExchangeError> {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue,
+            subscribers,
+            faults,
+        } = &mut *guard;
+        if faults.fail_submits > 0 {
+            faults.fail_submits -= 1;
+            return Err(ExchangeError::Connectivity(
+                "sim: injected connectivity failure".into(),
+            ));
+        }
+        let result = venue.submit(order, now, subscribers);
+        if faults.unknown_after_accept > 0 {
+            faults.unknown_after_accept -= 1;
+            return Err(ExchangeError::UnknownOutcome(
+                "sim: injected timeout after the order reached the venue".into(),
+            ));
+        }
+        result
+    }
+}
+
+impl Exchange for SimExchange {
+    fn venue(&self) -> &'static str {
+        "sim"
+    }
+
+    fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>> {
+        Box::pin(ready(self.submit_now(order)))
+    }
+
+    fn cancel(
+        &self,
+        symbol: Symbol,
+        id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderReport, ExchangeError>> {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue, subscribers, ..
+        } = &mut *guard;
+        Box::pin(ready(venue.cancel(&symbol, &id, now, subscribers)))
+    }
+
+    fn query(
+        &self,
+        symbol: Symbol,
+        id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderReport, ExchangeError>> {
+        Box::pin(ready(self.lock().venue.query(&symbol, &id)))
+    }
+
+    fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
+        Box::pin(ready(Ok(self.lock().venue.open_orders())))
+    }
+
+    fn balances(&self) -> BoxFuture<Result<Vec<Balance>, ExchangeError>> {
+        Box::pin(ready(Ok(self.lock().venue.balances())))
+    }
+
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.lock().subscribers.senders.push(tx);
+        rx
+    }
+}
