@@ -13,11 +13,11 @@ use crate::actors::risk_gate::RiskGate;
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
+use crate::domain::{Price, Qty, Symbol};
 use crate::events::EventBus;
 use crate::exchange::Exchange;
 use crate::exchange::filters::Instruments;
 use crate::exchange::sim::{SimExchange, SimMarket, SimSettings};
-use crate::domain::{Price, Qty, Symbol};
 use crate::market::MarketView;
 
 /// A running engine. Cheap to clone; every field is an address or a shared view.
@@ -76,7 +76,9 @@ impl Engine {
                 let sim = build_sim(&config, &instruments)?;
                 if config.sim.feed_interval_ms > 0 {
                     // The feed task lives as long as the runtime; it holds only a clone.
-                    drop(sim.spawn_feed(std::time::Duration::from_millis(config.sim.feed_interval_ms)));
+                    drop(sim.spawn_feed(std::time::Duration::from_millis(
+                        config.sim.feed_interval_ms,
+                    )));
                 }
                 (Arc::new(sim.clone()), Some(sim))
             }
@@ -102,10 +104,16 @@ impl Engine {
             config.supervisor.max_restarts,
             Duration::seconds(config.supervisor.restart_window_secs as i64),
         );
-        let positions = PositionRegistry::new(instruments.clone(), events.clone(), supervision.clone());
+        let positions =
+            PositionRegistry::new(instruments.clone(), events.clone(), supervision.clone());
 
         let breaker = {
-            let (c, clk, ev, sup) = (config.clone(), clock.clone(), events.clone(), supervision.clone());
+            let (c, clk, ev, sup) = (
+                config.clone(),
+                clock.clone(),
+                events.clone(),
+                supervision.clone(),
+            );
             Supervisor::start(move |_| {
                 CircuitBreaker::new(
                     c.breaker.failure_threshold,
@@ -117,13 +125,23 @@ impl Engine {
             })
         };
         let risk = {
-            let (limits, m, clk, ev, sup) =
-                (config.risk.clone(), market.clone(), clock.clone(), events.clone(), supervision.clone());
+            let (limits, m, clk, ev, sup) = (
+                config.risk.clone(),
+                market.clone(),
+                clock.clone(),
+                events.clone(),
+                supervision.clone(),
+            );
             Supervisor::start(move |_| RiskGate::new(limits, m, clk, ev, sup))
         };
         supervision.set_escalation(risk.clone().recipient());
         let gateway = {
-            let (b, p, m, sup) = (breaker.clone(), positions.clone(), market.clone(), supervision.clone());
+            let (b, p, m, sup) = (
+                breaker.clone(),
+                positions.clone(),
+                market.clone(),
+                supervision.clone(),
+            );
             let rate = config.gateway.max_requests_per_second;
             Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, b, p, m, sup))
         };
@@ -149,10 +167,25 @@ impl Engine {
         };
         gateway.do_send(AttachRouter(router.clone().recipient()));
 
-        Self { config, instruments, clock, events, market, positions, supervision, router, risk, breaker, gateway, sim }
+        Self {
+            config,
+            instruments,
+            clock,
+            events,
+            market,
+            positions,
+            supervision,
+            router,
+            risk,
+            breaker,
+            gateway,
+            sim,
+        }
     }
 
     pub fn symbol(&self, raw: &str) -> Option<Symbol> {
-        Symbol::new(raw).ok().filter(|s| self.instruments.get(s).is_some())
+        Symbol::new(raw)
+            .ok()
+            .filter(|s| self.instruments.get(s).is_some())
     }
 }

@@ -1,1 +1,96 @@
-fn main() {}
+//! The `redline` binary: `redline run` (the default) starts the engine.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use redline::clock::SystemClock;
+use redline::config::{self, LogFormat};
+use redline::engine::Engine;
+use redline::web::{self, ApiToken};
+
+#[derive(Parser)]
+#[command(
+    name = "redline",
+    version,
+    about = "A crypto trading engine built as supervised actors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine (paper trading on the built-in simulated exchange by default).
+    Run(RunArgs),
+}
+
+#[derive(clap::Args, Default)]
+struct RunArgs {
+    /// A TOML file merged over the embedded defaults (config/default.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address for the HTTP API (overrides http.bind).
+    #[arg(long)]
+    bind: Option<String>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut config = config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(bind) = args.bind {
+        config.http.bind = bind;
+    }
+    let format = if args.log_json {
+        LogFormat::Json
+    } else {
+        config.log.format
+    };
+    init_tracing(format, &config.log.level);
+
+    let addr: SocketAddr = config
+        .http
+        .bind
+        .parse()
+        .with_context(|| format!("--bind {:?}", config.http.bind))?;
+    let token = ApiToken::from_env();
+    if !addr.ip().is_loopback() && !token.is_set() {
+        bail!(
+            "refusing to listen on {addr} without REDLINE_API_TOKEN: set a token, or bind to 127.0.0.1"
+        );
+    }
+    let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    let workers = config.http.workers;
+
+    actix_rt::System::new().block_on(async move {
+        let mode = config.mode;
+        let engine = Engine::start(config, Arc::new(SystemClock)).map_err(anyhow::Error::msg)?;
+        let _redis = redline::bus::spawn_for(&engine);
+        tracing::info!(%addr, ?mode, token = token.is_set(), "redline listening");
+        web::serve(listener, engine, token, workers)?.await?;
+        tracing::info!("redline stopped");
+        Ok(())
+    })
+}
+
+fn init_tracing(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -287,6 +287,10 @@ async fn serve_signals(
     while let Some(msg) = messages.next().await {
         Counters::add(&counters.signals_received, 1);
         let decision = submit(msg.get_payload_bytes().to_vec()).await;
+        if decision.is_null() {
+            // The engine publishes the decision on the event bus itself.
+            continue;
+        }
         let json = match serde_json::to_string(&decision) {
             Ok(json) => json,
             Err(e) => {

@@ -44,12 +44,17 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(
         let path = e.path().to_string();
         let inner = e.into_inner();
         let field = if inner.is_data() {
-            fields.iter().copied().find(|f| *f == path).unwrap_or("body")
+            fields
+                .iter()
+                .copied()
+                .find(|f| *f == path)
+                .unwrap_or("body")
         } else {
             "body"
         };
         DomainError::invalid(field, inner.to_string())
     })?;
-    de.end().map_err(|e| DomainError::invalid("body", e.to_string()))?;
+    de.end()
+        .map_err(|e| DomainError::invalid("body", e.to_string()))?;
     Ok(parsed)
 }

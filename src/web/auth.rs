@@ -18,13 +18,21 @@ pub struct ApiToken(Option<[u8; 32]>);
 
 impl std::fmt::Debug for ApiToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "ApiToken(REDACTED)" } else { "ApiToken(none)" })
+        f.write_str(if self.0.is_some() {
+            "ApiToken(REDACTED)"
+        } else {
+            "ApiToken(none)"
+        })
     }
 }
 
 impl ApiToken {
     pub fn new(token: Option<&str>) -> Self {
-        Self(token.filter(|t| !t.is_empty()).map(|t| Sha256::digest(t.as_bytes()).into()))
+        Self(
+            token
+                .filter(|t| !t.is_empty())
+                .map(|t| Sha256::digest(t.as_bytes()).into()),
+        )
     }
 
     pub fn from_env() -> Self {
@@ -53,8 +61,14 @@ pub async fn require_token_for_changes(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let reads = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !reads {
-        let token = req.app_data::<web::Data<ApiToken>>().map(|t| t.get_ref().clone()).unwrap_or_default();
-        let header = req.headers().get("authorization").and_then(|h| h.to_str().ok());
+        let token = req
+            .app_data::<web::Data<ApiToken>>()
+            .map(|t| t.get_ref().clone())
+            .unwrap_or_default();
+        let header = req
+            .headers()
+            .get("authorization")
+            .and_then(|h| h.to_str().ok());
         if !token.accepts(header) {
             return Err(ApiError::Unauthorized.into());
         }

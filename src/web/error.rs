@@ -17,7 +17,10 @@ pub enum ApiError {
     #[error("missing or wrong bearer token")]
     Unauthorized,
     #[error("{detail}")]
-    Unavailable { reason: &'static str, detail: String },
+    Unavailable {
+        reason: &'static str,
+        detail: String,
+    },
     #[error("{0}")]
     BadGateway(String),
 }
@@ -30,7 +33,10 @@ impl From<DomainError> for ApiError {
 
 impl From<actix::MailboxError> for ApiError {
     fn from(e: actix::MailboxError) -> Self {
-        ApiError::Unavailable { reason: "engine_unavailable", detail: e.to_string() }
+        ApiError::Unavailable {
+            reason: "engine_unavailable",
+            detail: e.to_string(),
+        }
     }
 }
 
@@ -58,8 +64,8 @@ impl ResponseError for ApiError {
     }
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound("no such route".into())
+pub async fn not_found() -> HttpResponse {
+    ApiError::NotFound("no such route".into()).error_response()
 }
 
 /// For routes that take typed JSON bodies: parse failures answer in the same JSON shape.

@@ -32,10 +32,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/signals", web::post().to(signals::post_signal))
                 .route("/orders", web::post().to(orders::post_order))
                 .route("/orders", web::get().to(orders::list_orders))
-                .route("/orders/{client_order_id}", web::get().to(orders::get_order))
-                .route("/orders/{client_order_id}", web::delete().to(orders::cancel_order))
+                .route(
+                    "/orders/{client_order_id}",
+                    web::get().to(orders::get_order),
+                )
+                .route(
+                    "/orders/{client_order_id}",
+                    web::delete().to(orders::cancel_order),
+                )
                 .route("/positions", web::get().to(portfolio::list_positions))
-                .route("/positions/{symbol}", web::get().to(portfolio::get_position))
+                .route(
+                    "/positions/{symbol}",
+                    web::get().to(portfolio::get_position),
+                )
                 .route("/account", web::get().to(portfolio::account))
                 .route("/status", web::get().to(status::status))
                 .route("/sim/price", web::post().to(sim::set_price)),
@@ -50,7 +59,12 @@ pub fn app_data(engine: Engine, token: ApiToken) -> (web::Data<Engine>, web::Dat
 
 /// Starts the HTTP server on an already-bound listener (port 0 in tests). The returned server
 /// stops on SIGINT/SIGTERM, or when its handle is told to.
-pub fn serve(listener: TcpListener, engine: Engine, token: ApiToken, workers: usize) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    engine: Engine,
+    token: ApiToken,
+    workers: usize,
+) -> std::io::Result<Server> {
     let (engine, token) = app_data(engine, token);
     let mut server = HttpServer::new(move || {
         App::new()

@@ -7,7 +7,10 @@ use super::{orders, portfolio, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "redline", description = "Control API of the redline trading engine. Decimals are JSON strings."),
+    info(
+        title = "redline",
+        description = "Control API of the redline trading engine. Decimals are JSON strings."
+    ),
     paths(
         signals::post_signal,
         orders::post_order,

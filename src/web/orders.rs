@@ -30,8 +30,15 @@ pub struct OrderInput {
     pub client_order_id: Option<String>,
 }
 
-const ORDER_FIELDS: [&str; 7] =
-    ["symbol", "side", "order_type", "quantity", "price", "time_in_force", "client_order_id"];
+const ORDER_FIELDS: [&str; 7] = [
+    "symbol",
+    "side",
+    "order_type",
+    "quantity",
+    "price",
+    "time_in_force",
+    "client_order_id",
+];
 
 impl OrderInput {
     fn validate(self) -> Result<SubmitOrder, DomainError> {
@@ -41,19 +48,34 @@ impl OrderInput {
         let order_type = self.order_type.unwrap_or(OrderType::Market);
         let quantity = self.quantity.ok_or_else(|| required("quantity"))?;
         if quantity <= Decimal::ZERO {
-            return Err(DomainError::invalid("quantity", "must be greater than zero"));
+            return Err(DomainError::invalid(
+                "quantity",
+                "must be greater than zero",
+            ));
         }
         let price = match (order_type, self.price) {
-            (OrderType::Limit, None) => return Err(DomainError::invalid("price", "is required for limit orders")),
+            (OrderType::Limit, None) => {
+                return Err(DomainError::invalid(
+                    "price",
+                    "is required for limit orders",
+                ));
+            }
             (OrderType::Market, Some(_)) => {
-                return Err(DomainError::invalid("price", "is not allowed on market orders"));
+                return Err(DomainError::invalid(
+                    "price",
+                    "is not allowed on market orders",
+                ));
             }
             (_, Some(p)) if p <= Decimal::ZERO => {
                 return Err(DomainError::invalid("price", "must be greater than zero"));
             }
             (_, p) => p.map(Price),
         };
-        let client_order_id = self.client_order_id.as_deref().map(ClientOrderId::new).transpose()?;
+        let client_order_id = self
+            .client_order_id
+            .as_deref()
+            .map(ClientOrderId::new)
+            .transpose()?;
         Ok(SubmitOrder {
             symbol,
             side,
@@ -69,7 +91,10 @@ impl OrderInput {
 #[utoipa::path(post, path = "/v1/orders", request_body = OrderInput,
     responses((status = 201, description = "Sent; body has the order"), (status = 400, description = "`{error, field}`"),
               (status = 422, description = "Refused"), (status = 503, description = "Breaker open or halted")))]
-pub async fn post_order(engine: web::Data<Engine>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn post_order(
+    engine: web::Data<Engine>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let input: OrderInput = parse_json(&body, &ORDER_FIELDS)?;
     let outcome = engine.router.send(input.validate()?).await?;
     let (status, body) = render(None, &outcome);
@@ -85,12 +110,17 @@ pub struct OrderFilter {
 }
 
 #[utoipa::path(get, path = "/v1/orders", params(OrderFilter), responses((status = 200, body = Vec<Order>)))]
-pub async fn list_orders(engine: web::Data<Engine>, q: web::Query<OrderFilter>) -> Result<HttpResponse, ApiError> {
+pub async fn list_orders(
+    engine: web::Data<Engine>,
+    q: web::Query<OrderFilter>,
+) -> Result<HttpResponse, ApiError> {
     let open_only = match q.status.as_deref() {
         None | Some("open") => true,
         Some("all") => false,
         Some(other) => {
-            return Err(DomainError::invalid("status", format!("{other:?} is not open or all")).into());
+            return Err(
+                DomainError::invalid("status", format!("{other:?} is not open or all")).into(),
+            );
         }
     };
     let symbol = q.symbol.as_deref().map(Symbol::new).transpose()?;
@@ -103,7 +133,10 @@ fn order_id(raw: &str) -> Result<ClientOrderId, ApiError> {
 }
 
 #[utoipa::path(get, path = "/v1/orders/{client_order_id}", responses((status = 200, body = Order), (status = 404)))]
-pub async fn get_order(engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_order(
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path)?;
     match engine.router.send(GetOrder(id)).await? {
         Some(order) => Ok(HttpResponse::Ok().json(order)),
@@ -113,15 +146,18 @@ pub async fn get_order(engine: web::Data<Engine>, path: web::Path<String>) -> Re
 
 #[utoipa::path(delete, path = "/v1/orders/{client_order_id}",
     responses((status = 200, body = Order), (status = 404), (status = 409, description = "Not open")))]
-pub async fn cancel_order(engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn cancel_order(
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path)?;
     match engine.router.send(CancelOrder(id)).await? {
         Ok(order) => Ok(HttpResponse::Ok().json(order)),
         Err(CancelError::NotFound) => Err(ApiError::NotFound(format!("no order {path}"))),
         Err(e @ CancelError::NotOpen(_)) => Err(ApiError::Conflict(e.to_string())),
-        Err(CancelError::Exchange(ExchangeError::Rejected { code, message })) => {
-            Err(ApiError::Conflict(format!("the venue refused the cancel: {message} ({code})")))
-        }
+        Err(CancelError::Exchange(ExchangeError::Rejected { code, message })) => Err(
+            ApiError::Conflict(format!("the venue refused the cancel: {message} ({code})")),
+        ),
         Err(CancelError::Exchange(e)) => Err(ApiError::BadGateway(e.to_string())),
     }
 }

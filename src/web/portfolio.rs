@@ -18,15 +18,19 @@ pub async fn list_positions(engine: web::Data<Engine>) -> HttpResponse {
 }
 
 #[utoipa::path(get, path = "/v1/positions/{symbol}", responses((status = 200, body = Position), (status = 404)))]
-pub async fn get_position(engine: web::Data<Engine>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_position(
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let symbol = Symbol::new(&path)?;
     let Some(rules) = engine.instruments.get(&symbol) else {
-        return Err(ApiError::NotFound(format!("{symbol} is not a configured instrument")));
+        return Err(ApiError::NotFound(format!(
+            "{symbol} is not a configured instrument"
+        )));
     };
-    let position = engine
-        .positions
-        .snapshot(&symbol)
-        .unwrap_or_else(|| Position::new(symbol, rules.base_asset.clone(), rules.quote_asset.clone()));
+    let position = engine.positions.snapshot(&symbol).unwrap_or_else(|| {
+        Position::new(symbol, rules.base_asset.clone(), rules.quote_asset.clone())
+    });
     Ok(HttpResponse::Ok().json(position))
 }
 

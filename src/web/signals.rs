@@ -17,7 +17,10 @@ pub async fn submit_signal(engine: &Engine, body: &[u8]) -> (StatusCode, Value) 
     let outcome = match parsed.and_then(SignalInput::validate) {
         Ok(signal) => match engine.router.send(SubmitSignal(signal)).await {
             Ok(outcome) => outcome,
-            Err(e) => SubmitOutcome::Unavailable { reason: "engine_unavailable", detail: e.to_string() },
+            Err(e) => SubmitOutcome::Unavailable {
+                reason: "engine_unavailable",
+                detail: e.to_string(),
+            },
         },
         Err(e) => SubmitOutcome::Invalid(e),
     };
@@ -47,7 +50,10 @@ pub fn render(signal_id: Option<&str>, outcome: &SubmitOutcome) -> (StatusCode, 
             StatusCode::OK,
             json!({ "signal_id": signal_id, "status": "duplicate", "client_order_id": coid }),
         ),
-        SubmitOutcome::Invalid(e) => (StatusCode::BAD_REQUEST, json!({ "error": e.message, "field": e.field })),
+        SubmitOutcome::Invalid(e) => (
+            StatusCode::BAD_REQUEST,
+            json!({ "error": e.message, "field": e.field }),
+        ),
         SubmitOutcome::Refused(_) | SubmitOutcome::ExchangeRejected { .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             json!({ "signal_id": signal_id, "status": "rejected", "reason": reason, "detail": detail, "client_order_id": coid }),

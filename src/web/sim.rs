@@ -22,21 +22,39 @@ pub struct SetPrice {
 
 #[utoipa::path(post, path = "/v1/sim/price", request_body = SetPrice,
     responses((status = 200, description = "Price set"), (status = 400, description = "`{error, field}`"), (status = 404, description = "Not in paper mode")))]
-pub async fn set_price(engine: web::Data<Engine>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn set_price(
+    engine: web::Data<Engine>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let Some(sim) = &engine.sim else {
-        return Err(ApiError::NotFound("the simulated exchange runs only in paper mode".into()));
+        return Err(ApiError::NotFound(
+            "the simulated exchange runs only in paper mode".into(),
+        ));
     };
     let input: SetPrice = parse_json(&body, &["symbol", "price"])?;
-    let symbol = Symbol::new(input.symbol.as_deref().ok_or_else(|| DomainError::invalid("symbol", "is required"))?)?;
+    let symbol = Symbol::new(
+        input
+            .symbol
+            .as_deref()
+            .ok_or_else(|| DomainError::invalid("symbol", "is required"))?,
+    )?;
     if engine.instruments.get(&symbol).is_none() {
-        return Err(DomainError::invalid("symbol", format!("{symbol} is not a configured instrument")).into());
+        return Err(DomainError::invalid(
+            "symbol",
+            format!("{symbol} is not a configured instrument"),
+        )
+        .into());
     }
-    let price = input.price.ok_or_else(|| DomainError::invalid("price", "is required"))?;
+    let price = input
+        .price
+        .ok_or_else(|| DomainError::invalid("price", "is required"))?;
     if price <= Decimal::ZERO {
         return Err(DomainError::invalid("price", "must be greater than zero").into());
     }
     sim.set_price(&symbol, Price(price)).map_err(|e| match e {
-        ExchangeError::Rejected { message, .. } => ApiError::Invalid(DomainError::invalid("price", message)),
+        ExchangeError::Rejected { message, .. } => {
+            ApiError::Invalid(DomainError::invalid("price", message))
+        }
         other => ApiError::BadGateway(other.to_string()),
     })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "symbol": symbol, "price": Price(price) })))

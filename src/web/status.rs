@@ -19,7 +19,8 @@ pub async fn live() -> HttpResponse {
 pub async fn health(engine: web::Data<Engine>) -> HttpResponse {
     match engine.breaker.send(GetBreakerState).await {
         Ok(_) => HttpResponse::Ok().json(json!({ "status": "ok" })),
-        Err(e) => HttpResponse::ServiceUnavailable().json(json!({ "status": "unhealthy", "detail": e.to_string() })),
+        Err(e) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unhealthy", "detail": e.to_string() })),
     }
 }
 

@@ -314,6 +314,10 @@ impl Exchange for SimExchange {
         Box::pin(ready(Ok(self.lock().venue.balances())))
     }
 
+    fn prices(&self) -> BoxFuture<Result<Vec<(Symbol, Price)>, ExchangeError>> {
+        Box::pin(ready(Ok(self.lock().venue.prices())))
+    }
+
     fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         self.lock().subscribers.senders.push(tx);

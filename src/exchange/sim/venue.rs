@@ -310,6 +310,14 @@ impl Venue {
         self.accepted
     }
 
+    /// Every symbol's last price, in symbol order.
+    pub fn prices(&self) -> Vec<(Symbol, Price)> {
+        self.markets
+            .iter()
+            .map(|(s, m)| (s.clone(), m.book.price()))
+            .collect()
+    }
+
     pub fn price(&self, symbol: &Symbol) -> Option<Price> {
         self.markets.get(symbol).map(|m| m.book.price())
     }
