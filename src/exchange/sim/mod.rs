@@ -3,7 +3,7 @@
 //! messages, same order statuses, same commission rules) so the engine runs unchanged against it.
 //!
 //! Layout: [`book`] matches one symbol (synthetic levels + resting orders), [`account`] holds
-//! free/locked balances, [`feed`] is the seeded random walk, `venue` ties them into the state
+//! free/locked balances, [`feed`] is the seeded random walk, `order` applies fills to one order, `venue` ties them into the state
 //! behind one `std::sync::Mutex`. Every call is synchronous under that lock and returns a ready
 //! future; nothing does I/O.
 //!
@@ -46,6 +46,7 @@
 mod account;
 mod book;
 mod feed;
+mod order;
 mod venue;
 
 #[cfg(test)]
@@ -95,6 +96,52 @@ pub struct SimMarket {
     pub level_qty: Qty,
     /// Relative distance between levels (e.g. 0.0001).
     pub level_spacing: Decimal,
+}
+
+/// Checks the venue-wide settings: rates in [0, 1), at least one level.
+fn settings_ok(
+    taker_fee_rate: Decimal,
+    maker_fee_rate: Decimal,
+    volatility: Decimal,
+    book_levels: u32,
+) -> Result<(), String> {
+    for (name, v) in [
+        ("taker_fee_rate", taker_fee_rate),
+        ("maker_fee_rate", maker_fee_rate),
+        ("volatility", volatility),
+    ] {
+        if v < Decimal::ZERO || v >= Decimal::ONE {
+            return Err(format!("{name} must be in [0, 1), got {v}"));
+        }
+    }
+    if book_levels == 0 {
+        return Err("book_levels must be at least 1".into());
+    }
+    Ok(())
+}
+
+impl SimMarket {
+    /// Checks one market: distinct assets, a positive start price on PRICE_FILTER, positive
+    /// level quantity, non-negative spacing.
+    fn validate(&self) -> Result<(), String> {
+        let symbol = &self.rules.symbol;
+        if self.rules.base_asset == self.rules.quote_asset {
+            return Err(format!("{symbol}: base and quote asset are the same"));
+        }
+        if !self.start_price.is_positive() {
+            return Err(format!("{symbol}: start_price must be positive"));
+        }
+        self.rules
+            .check_price(self.start_price)
+            .map_err(|v| format!("{symbol}: start_price: {v}"))?;
+        if !self.level_qty.is_positive() {
+            return Err(format!("{symbol}: level_qty must be positive"));
+        }
+        if self.level_spacing < Decimal::ZERO {
+            return Err(format!("{symbol}: level_spacing must not be negative"));
+        }
+        Ok(())
+    }
 }
 
 /// A failure to inject into the next submits. Injections add up.
@@ -211,8 +258,9 @@ impl SimExchange {
         venue.step_feed(now, subscribers);
     }
 
-    /// Runs `step_feed` every `every` (at least 1 ms) on the tokio runtime. The task ends by
-    /// itself once every `SimExchange` handle is dropped, or when the handle is aborted.
+    /// Runs `step_feed` every `every` (at least 1 ms) on the tokio runtime; call it from within
+    /// one (as `tokio::spawn` requires). The task ends by itself once every `SimExchange` handle
+    /// is dropped, or when the handle is aborted.
     pub fn spawn_feed(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let weak = Arc::downgrade(&self.inner);
         let every = every.max(Duration::from_millis(1));

@@ -4,61 +4,32 @@
 //! subscriber sees changes in the order they happened.
 
 use chrono::{DateTime, Utc};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::SimSettings;
 use super::account::{Account, AccountError};
 use super::book::{Book, Take};
 use super::feed::PriceWalk;
+use super::order::{Execution, OrderRecord, bad_symbol, filter_failure, overflow, rejected};
+use super::{SimSettings, settings_ok};
 use crate::domain::{
-    ClientOrderId, Fill, OrderReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side,
-    Symbol, TimeInForce,
+    ClientOrderId, OrderReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
+    TimeInForce,
 };
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{
-    Balance, CODE_BAD_SYMBOL, CODE_CANCEL_REJECTED, CODE_INVALID_MESSAGE, CODE_NEW_ORDER_REJECTED,
+    Balance, CODE_CANCEL_REJECTED, CODE_INVALID_MESSAGE, CODE_NEW_ORDER_REJECTED,
     CODE_NO_SUCH_ORDER, ExchangeError, ExchangeEvent,
 };
 
 /// Binance's code for a missing mandatory parameter (a LIMIT order without a price).
 const CODE_MANDATORY_PARAM: i64 = -1102;
-/// Commission is rounded to this many decimal places (Binance's commission precision).
-const COMMISSION_DP: u32 = 8;
 
 /// Where pushed events go. `active` lets the venue skip cloning reports nobody will read.
 pub trait EventSink {
     fn active(&self) -> bool;
     fn publish(&mut self, event: ExchangeEvent);
-}
-
-fn rejected(code: i64, message: &str) -> ExchangeError {
-    ExchangeError::Rejected {
-        code,
-        message: message.to_string(),
-    }
-}
-
-fn bad_symbol() -> ExchangeError {
-    rejected(CODE_BAD_SYMBOL, "Invalid symbol.")
-}
-
-pub fn filter_failure(filter: &str) -> ExchangeError {
-    ExchangeError::Rejected {
-        code: CODE_INVALID_MESSAGE,
-        message: format!("Filter failure: {filter}"),
-    }
-}
-
-fn overflow() -> ExchangeError {
-    rejected(CODE_INVALID_MESSAGE, "Arithmetic overflow.")
-}
-
-/// A balance operation failed after the order was already accepted (only reachable with
-/// balances near `Decimal::MAX`): the caller cannot know exactly what happened.
-fn broken(e: AccountError) -> ExchangeError {
-    ExchangeError::UnknownOutcome(format!("sim: balance update failed after accept ({e:?})"))
 }
 
 /// One symbol: its rules, its matching engine, its price walk, and its client-id index.
@@ -72,131 +43,6 @@ struct Market {
     /// Latest order per client order id on this symbol: query/cancel look-ups and the
     /// duplicate check (only the latest can be open, since a reuse needs the previous closed).
     by_client: HashMap<ClientOrderId, u64>,
-}
-
-/// Everything the venue remembers about one order.
-struct OrderRecord {
-    /// The request as accepted (for reports and matching).
-    request: OrderRequest,
-    /// The venue's id (increasing counter).
-    exchange_order_id: u64,
-    status: OrderStatus,
-    /// Base quantity filled so far.
-    executed_qty: Qty,
-    /// Σ price × qty over the fills (Binance's `cummulativeQuoteQty`).
-    cumulative_quote: Decimal,
-    /// Every fill, for `query`'s full answer.
-    fills: Vec<Fill>,
-    /// The asset this order reserved (quote for buys, base for sells).
-    lock_asset: Arc<str>,
-    /// How much of `lock_asset` is still reserved for the unfilled rest; released when the
-    /// order ends unfilled, so locked balances are exact.
-    locked: Decimal,
-    /// Time of the latest change (the report's `ts`).
-    updated: DateTime<Utc>,
-}
-
-impl OrderRecord {
-    fn report(&self, fills: Vec<Fill>) -> OrderReport {
-        OrderReport {
-            client_order_id: self.request.client_order_id.clone(),
-            exchange_order_id: self.exchange_order_id,
-            symbol: self.request.symbol.clone(),
-            status: self.status,
-            executed_qty: self.executed_qty,
-            cumulative_quote: self.cumulative_quote,
-            fills,
-            ts: self.updated,
-        }
-    }
-
-    /// Applies one execution of `qty` at `price`: settles balances, records the fill.
-    fn execute(
-        &mut self,
-        account: &mut Account,
-        rules: &SymbolRules,
-        exec: Execution,
-    ) -> Result<Fill, ExchangeError> {
-        let Execution {
-            price,
-            qty,
-            fee_rate,
-            is_maker,
-            trade_id,
-            ts,
-        } = exec;
-        let quote = qty.0.checked_mul(price.0).ok_or_else(overflow)?;
-        let side = self.request.side;
-        let (pay_locked, commission, commission_asset) = match side {
-            Side::Buy => {
-                let at = self.request.price.unwrap_or(price);
-                let pay = qty.0.checked_mul(at.0).ok_or_else(overflow)?;
-                (pay, qty.0.checked_mul(fee_rate), &rules.base_asset)
-            }
-            Side::Sell => (qty.0, quote.checked_mul(fee_rate), &rules.quote_asset),
-        };
-        let commission = commission
-            .ok_or_else(overflow)?
-            .round_dp_with_strategy(COMMISSION_DP, RoundingStrategy::MidpointAwayFromZero);
-        let settled = match side {
-            Side::Buy => account.settle(
-                &rules.quote_asset,
-                pay_locked,
-                pay_locked - quote,
-                Some((&rules.base_asset, qty.0 - commission)),
-            ),
-            Side::Sell => account.settle(
-                &rules.base_asset,
-                pay_locked,
-                Decimal::ZERO,
-                Some((&rules.quote_asset, quote - commission)),
-            ),
-        };
-        settled.map_err(broken)?;
-        self.locked -= pay_locked;
-        self.executed_qty = Qty(self.executed_qty.0 + qty.0);
-        self.cumulative_quote = self
-            .cumulative_quote
-            .checked_add(quote)
-            .ok_or_else(overflow)?;
-        self.updated = ts;
-        let fill = Fill {
-            trade_id,
-            symbol: self.request.symbol.clone(),
-            client_order_id: self.request.client_order_id.clone(),
-            side,
-            quantity: qty,
-            price,
-            commission,
-            commission_asset: Arc::clone(commission_asset),
-            is_maker,
-            ts,
-        };
-        self.fills.push(fill.clone());
-        Ok(fill)
-    }
-
-    /// Ends the order in `status`, returning whatever it still has reserved.
-    fn close(&mut self, account: &mut Account, status: OrderStatus) -> Result<(), ExchangeError> {
-        self.status = status;
-        if !self.locked.is_zero() {
-            account
-                .release(&self.lock_asset, self.locked)
-                .map_err(broken)?;
-            self.locked = Decimal::ZERO;
-        }
-        Ok(())
-    }
-}
-
-/// The parameters of one execution.
-struct Execution {
-    price: Price,
-    qty: Qty,
-    fee_rate: Decimal,
-    is_maker: bool,
-    trade_id: u64,
-    ts: DateTime<Utc>,
 }
 
 /// The whole simulated venue.
@@ -239,19 +85,7 @@ impl Venue {
             balances,
             markets: sim_markets,
         } = settings;
-        let unit = |name: &str, v: Decimal| {
-            if v < Decimal::ZERO || v >= Decimal::ONE {
-                Err(format!("{name} must be in [0, 1), got {v}"))
-            } else {
-                Ok(())
-            }
-        };
-        unit("taker_fee_rate", taker_fee_rate)?;
-        unit("maker_fee_rate", maker_fee_rate)?;
-        unit("volatility", volatility)?;
-        if book_levels == 0 {
-            return Err("book_levels must be at least 1".into());
-        }
+        settings_ok(taker_fee_rate, maker_fee_rate, volatility, book_levels)?;
         let levels = usize::try_from(book_levels).map_err(|e| e.to_string())?;
         let mut markets = BTreeMap::new();
         for m in sim_markets {
@@ -259,21 +93,7 @@ impl Venue {
             if markets.contains_key(&symbol) {
                 return Err(format!("{symbol}: duplicate market"));
             }
-            if m.rules.base_asset == m.rules.quote_asset {
-                return Err(format!("{symbol}: base and quote asset are the same"));
-            }
-            if !m.start_price.is_positive() {
-                return Err(format!("{symbol}: start_price must be positive"));
-            }
-            m.rules
-                .check_price(m.start_price)
-                .map_err(|v| format!("{symbol}: start_price: {v}"))?;
-            if !m.level_qty.is_positive() {
-                return Err(format!("{symbol}: level_qty must be positive"));
-            }
-            if m.level_spacing < Decimal::ZERO {
-                return Err(format!("{symbol}: level_spacing must not be negative"));
-            }
+            m.validate()?;
             let book = Book::new(
                 m.rules.price,
                 m.start_price,
