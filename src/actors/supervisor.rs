@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use dashmap::DashMap;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::SharedClock;
 use crate::events::{EngineEvent, EventBus};
@@ -20,6 +20,9 @@ use super::risk_gate::{SetTradingState, TradingState};
 pub struct ActorStats {
     pub restarts: u64,
     pub last_restart: Option<DateTime<Utc>>,
+    /// Restarts within the current window, oldest first, for the restart budget.
+    #[serde(skip)]
+    recent: VecDeque<DateTime<Utc>>,
 }
 
 pub struct Supervision {
@@ -28,8 +31,6 @@ pub struct Supervision {
     max_restarts: u32,
     window: Duration,
     stats: DashMap<&'static str, ActorStats>,
-    /// Recent restart times per actor, for the budget.
-    recent: Mutex<Vec<(&'static str, VecDeque<DateTime<Utc>>)>>,
     /// Where escalations go; set once the risk gate has started.
     halt: OnceLock<Recipient<SetTradingState>>,
 }
@@ -47,7 +48,6 @@ impl Supervision {
             max_restarts,
             window,
             stats: DashMap::new(),
-            recent: Mutex::new(Vec::new()),
             halt: OnceLock::new(),
         })
     }
@@ -60,11 +60,15 @@ impl Supervision {
     /// trading has been told to halt).
     pub fn record_restart(&self, actor: &'static str) -> bool {
         let now = self.clock.now();
-        let restarts = {
+        let (restarts, over_budget) = {
             let mut s = self.stats.entry(actor).or_default();
             s.restarts += 1;
             s.last_restart = Some(now);
-            s.restarts
+            s.recent.push_back(now);
+            while s.recent.front().is_some_and(|t| now - *t > self.window) {
+                s.recent.pop_front();
+            }
+            (s.restarts, s.recent.len() > self.max_restarts as usize)
         };
         tracing::warn!(actor, restarts, "actor restarted by its supervisor");
         self.events.publish(EngineEvent::ActorRestarted {
@@ -72,23 +76,6 @@ impl Supervision {
             restarts,
             ts: now,
         });
-
-        let over_budget = {
-            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-            let idx = match recent.iter().position(|(a, _)| *a == actor) {
-                Some(i) => i,
-                None => {
-                    recent.push((actor, VecDeque::new()));
-                    recent.len() - 1
-                }
-            };
-            let times = &mut recent[idx].1;
-            times.push_back(now);
-            while times.front().is_some_and(|t| now - *t > self.window) {
-                times.pop_front();
-            }
-            times.len() > self.max_restarts as usize
-        };
         if over_budget {
             tracing::error!(actor, "restart budget exceeded; halting trading");
             if let Some(halt) = self.halt.get() {
@@ -117,5 +104,27 @@ impl Supervision {
 
     pub fn restarts(&self, actor: &'static str) -> u64 {
         self.stats.get(actor).map_or(0, |s| s.restarts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    #[test]
+    fn restarts_beyond_the_budget_in_the_window_escalate() {
+        let clock = ManualClock::new(Utc::now());
+        let sup = Supervision::new(clock.clone(), EventBus::new(), 2, Duration::seconds(10));
+        assert!(!sup.record_restart("a"));
+        assert!(!sup.record_restart("a"));
+        assert!(
+            sup.record_restart("a"),
+            "third restart within 10 s exceeds a budget of 2"
+        );
+        clock.advance(Duration::seconds(11));
+        assert!(!sup.record_restart("a"), "the window has moved on");
+        assert!(!sup.record_restart("b"), "budgets are per actor");
+        assert_eq!(sup.restarts("a"), 4);
     }
 }

@@ -1,0 +1,10 @@
+//! Engine integration tests: the real HTTP server on 127.0.0.1:0, the supervised actors and
+//! the simulated exchange, with a manual clock. One test binary, one module per area.
+
+mod support;
+
+mod bad_input;
+mod breaker;
+mod pipeline;
+mod redis_bus;
+mod supervision;

@@ -1,0 +1,177 @@
+//! A running engine for a test: HTTP on an ephemeral port, a manual clock, the sim handle.
+
+use chrono::Duration;
+use redline::clock::ManualClock;
+use redline::config::{self, Config};
+use redline::engine::Engine;
+use redline::exchange::sim::SimExchange;
+use redline::web::{self, ApiToken};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How long a test waits for a condition before failing.
+pub const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub struct TestEngine {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub engine: Engine,
+    pub sim: SimExchange,
+    server: actix_web::dev::ServerHandle,
+}
+
+/// The defaults with the random-walk feed off (prices move only when a test says so), no order
+/// throttle, plus `overrides` as REDLINE__ environment pairs.
+pub fn test_config(overrides: &[(&str, &str)]) -> Config {
+    let mut env: Vec<(String, String)> = vec![
+        ("REDLINE__SIM__FEED_INTERVAL_MS".into(), "0".into()),
+        ("REDLINE__RISK__MAX_ORDERS_PER_SECOND".into(), "0".into()),
+        (
+            "REDLINE__GATEWAY__MAX_REQUESTS_PER_SECOND".into(),
+            "0".into(),
+        ),
+    ];
+    env.extend(
+        overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    config::load(None, env).expect("test config is valid")
+}
+
+impl TestEngine {
+    pub async fn start(overrides: &[(&str, &str)]) -> Self {
+        Self::start_with(test_config(overrides), ApiToken::default()).await
+    }
+
+    pub async fn start_with(config: Config, token: ApiToken) -> Self {
+        let clock = ManualClock::new(chrono::Utc::now());
+        let engine = Engine::start(config, clock.clone()).expect("engine starts");
+        let sim = engine.sim.clone().expect("paper mode has a sim");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = web::serve(listener, engine.clone(), token, 1).expect("serve");
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        let t = Self {
+            base,
+            http: reqwest::Client::new(),
+            clock,
+            engine,
+            sim,
+            server: handle,
+        };
+        t.wait_for(
+            "engine ready",
+            |t| async move { t.get("/ready").await.0 == 200 },
+        )
+        .await;
+        t
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn signal(&self, body: Value) -> (u16, Value) {
+        self.post("/v1/signals", &body.to_string()).await
+    }
+
+    pub async fn set_price(&self, symbol: &str, price: &str) {
+        let (status, body) = self
+            .post(
+                "/v1/sim/price",
+                &format!(r#"{{"symbol":"{symbol}","price":"{price}"}}"#),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub async fn position(&self, symbol: &str) -> Value {
+        self.get(&format!("/v1/positions/{symbol}")).await.1
+    }
+
+    pub async fn order(&self, id: &str) -> Value {
+        self.get(&format!("/v1/orders/{id}")).await.1
+    }
+
+    pub fn advance(&self, secs: i64) {
+        self.clock.advance(Duration::seconds(secs));
+    }
+
+    /// Polls `check` until it holds; fails the test after `WAIT_LIMIT`.
+    pub async fn wait_for<'a, F, Fut>(&'a self, what: &str, check: F)
+    where
+        F: Fn(&'a Self) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        while !check(self).await {
+            assert!(start.elapsed() < WAIT_LIMIT, "timed out waiting for {what}");
+            actix_rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+}
+
+/// A JSON string field as text ("" when absent), for comparing rendered decimals.
+pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Compares two decimal strings numerically ("1.20" == "1.2").
+pub fn dec_eq(actual: &str, expected: &str) -> bool {
+    use std::str::FromStr;
+    match (
+        rust_decimal::Decimal::from_str(actual),
+        rust_decimal::Decimal::from_str(expected),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[track_caller]
+pub fn assert_dec(actual: &str, expected: &str, what: &str) {
+    assert!(
+        dec_eq(actual, expected),
+        "{what}: expected {expected}, got {actual:?}"
+    );
+}
