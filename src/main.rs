@@ -1,6 +1,6 @@
 //! The `redline` binary: `redline run` (the default) starts the engine.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -66,11 +66,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("--bind {:?}", config.http.bind))?;
     let token = ApiToken::from_env();
-    if !addr.ip().is_loopback() && !token.is_set() {
-        bail!(
-            "refusing to listen on {addr} without REDLINE_API_TOKEN: set a token, or bind to 127.0.0.1"
-        );
-    }
+    web::check_bind(addr, &token).map_err(anyhow::Error::msg)?;
     let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
     let workers = config.http.workers;
 

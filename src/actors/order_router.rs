@@ -582,13 +582,34 @@ impl Actor for OrderRouter {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(EVICTION_INTERVAL, |act, _| act.evict());
+        // After a restart: resolve every order whose outcome the old instance did not see.
+        let unknown: Vec<ClientOrderId> = self
+            .orders
+            .values()
+            .filter(|o| o.status == OrderStatus::Unknown)
+            .map(|o| o.client_order_id.clone())
+            .collect();
+        for id in unknown {
+            self.resolve_unknown(id, 0, ctx);
+        }
     }
 }
 
 impl Supervised for OrderRouter {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        // Orders and the de-duplication memory are the router's state and are kept; in-flight
-        // futures were dropped with the old context, so their orders are re-queried on resync.
+        // Orders and the de-duplication memory are the router's state and are kept. Futures in
+        // flight died with the old context: an order sent but not answered may or may not have
+        // reached the venue, so it becomes UNKNOWN and is resolved by query in `started`.
+        let now = self.clock.now();
+        for order in self
+            .orders
+            .values_mut()
+            .filter(|o| o.status == OrderStatus::PendingNew)
+        {
+            order.status = OrderStatus::Unknown;
+            order.reason = Some("the router restarted before the venue answered".into());
+            order.updated_at = now;
+        }
         self.supervision.record_restart("order_router");
     }
 }

@@ -57,6 +57,17 @@ pub fn app_data(engine: Engine, token: ApiToken) -> (web::Data<Engine>, web::Dat
     (web::Data::new(engine), web::Data::new(token))
 }
 
+/// Refuses to expose the control API beyond this machine without a token.
+pub fn check_bind(addr: std::net::SocketAddr, token: &ApiToken) -> Result<(), String> {
+    if addr.ip().is_loopback() || token.is_set() {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to listen on {addr} without REDLINE_API_TOKEN: set a token, or bind to 127.0.0.1"
+        ))
+    }
+}
+
 /// Starts the HTTP server on an already-bound listener (port 0 in tests). The returned server
 /// stops on SIGINT/SIGTERM, or when its handle is told to.
 pub fn serve(
@@ -79,4 +90,18 @@ pub fn serve(
         server = server.workers(workers);
     }
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_bind_needs_a_token() {
+        let public: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert!(check_bind(public, &ApiToken::new(None)).is_err());
+        assert!(check_bind(public, &ApiToken::new(Some("t"))).is_ok());
+        assert!(check_bind(local, &ApiToken::new(None)).is_ok());
+    }
 }
