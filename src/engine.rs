@@ -125,6 +125,7 @@ impl Engine {
             })
         };
         let risk = {
+            let instruments = instruments.clone();
             let (limits, m, clk, ev, sup) = (
                 config.risk.clone(),
                 market.clone(),
@@ -132,7 +133,7 @@ impl Engine {
                 events.clone(),
                 supervision.clone(),
             );
-            Supervisor::start(move |_| RiskGate::new(limits, m, clk, ev, sup))
+            Supervisor::start(move |_| RiskGate::new(limits, &instruments, m, clk, ev, sup))
         };
         supervision.set_escalation(risk.clone().recipient());
         let gateway = {

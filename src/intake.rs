@@ -55,7 +55,7 @@ pub fn min_quantity(rules: &SymbolRules, price: Price, market: bool) -> Option<Q
         if lot.step.is_zero() {
             raw
         } else {
-            (raw / lot.step).ceil().checked_mul(lot.step)?
+            raw.checked_div(lot.step)?.ceil().checked_mul(lot.step)?
         }
     };
     Some(Qty(lot.min.max(by_notional)))
@@ -70,6 +70,12 @@ pub fn order_for_signal(
     last_price: Option<Price>,
 ) -> Result<OrderRequest, DomainError> {
     let market = signal.order_type == OrderType::Market;
+    // A limit price is checked before it is used to size anything.
+    if let Some(price) = signal.price {
+        rules
+            .check_price(price)
+            .map_err(|v| DomainError::invalid(v.field, v.to_string()))?;
+    }
     let quantity = match signal.quantity {
         Some(q) => q,
         None => {
@@ -112,7 +118,7 @@ pub fn order_to_close(
     } else {
         Side::Buy
     };
-    let quantity = rules.floor_qty(Qty(position_qty.abs()), true);
+    let quantity = rules.floor_qty(Qty(position_qty.abs()), true)?;
     quantity.is_positive().then(|| OrderRequest {
         client_order_id: id,
         symbol: rules.symbol.clone(),

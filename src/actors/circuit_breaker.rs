@@ -15,8 +15,16 @@ use super::supervisor::Supervision;
 
 /// May an order go to the venue now? `Err` carries when to try again.
 #[derive(Message)]
-#[rtype(result = "Result<(), BreakerOpen>")]
+#[rtype(result = "Result<PermitKind, BreakerOpen>")]
 pub struct Permit;
+
+/// What a permit was: an ordinary one, or the single trial order of the half-open state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PermitKind {
+    Normal,
+    /// The half-open trial, numbered so a stale release cannot free a newer trial's slot.
+    Trial(u64),
+}
 
 /// The outcome of a venue request: `venue_ok` is false for failures that say the venue or the
 /// path to it is unwell (connectivity, unknown outcome, rate limit), true otherwise (including
@@ -27,10 +35,11 @@ pub struct RecordOutcome {
     pub venue_ok: bool,
 }
 
-/// A permitted order was not sent after all (the risk gate refused it): free the trial slot.
+/// A permitted order was not sent after all (the risk gate refused it): if it was the trial,
+/// free the trial slot.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct PermitUnused;
+pub struct PermitUnused(pub PermitKind);
 
 #[derive(Message)]
 #[rtype(result = "BreakerSnapshot")]
@@ -81,8 +90,11 @@ pub struct CircuitBreaker {
     state: BreakerState,
     consecutive_failures: u32,
     opened_at: Option<DateTime<Utc>>,
-    /// In half-open, whether the one trial order is out.
-    trial_in_flight: bool,
+    /// In half-open, the trial order out (its number and when it went), if any. A trial that
+    /// never reports back expires after one cooldown, so the breaker cannot stick half-open.
+    trial: Option<(u64, DateTime<Utc>)>,
+    /// Numbers trials.
+    trial_seq: u64,
 }
 
 impl CircuitBreaker {
@@ -102,7 +114,8 @@ impl CircuitBreaker {
             state: BreakerState::Closed,
             consecutive_failures: 0,
             opened_at: None,
-            trial_in_flight: false,
+            trial: None,
+            trial_seq: 0,
         }
     }
 
@@ -126,19 +139,25 @@ impl CircuitBreaker {
         self.opened_at.map(|t| t + self.cooldown)
     }
 
-    /// Moves Open to HalfOpen once the cooldown has passed.
+    /// Moves Open to HalfOpen once the cooldown has passed, and expires a lost trial.
     fn refresh(&mut self) {
-        if self.state == BreakerState::Open
-            && self.retry_at().is_some_and(|t| self.clock.now() >= t)
-        {
-            self.trial_in_flight = false;
+        let now = self.clock.now();
+        if self.state == BreakerState::Open && self.retry_at().is_some_and(|t| now >= t) {
+            self.trial = None;
             self.set_state(BreakerState::HalfOpen);
+        }
+        if self
+            .trial
+            .is_some_and(|(_, since)| now - since >= self.cooldown)
+        {
+            tracing::warn!("circuit breaker trial order never reported back; allowing another");
+            self.trial = None;
         }
     }
 
     fn open(&mut self) {
         self.opened_at = Some(self.clock.now());
-        self.trial_in_flight = false;
+        self.trial = None;
         self.set_state(BreakerState::Open);
     }
 }
@@ -155,7 +174,7 @@ impl Supervised for CircuitBreaker {
 }
 
 impl Handler<Permit> for CircuitBreaker {
-    type Result = Result<(), BreakerOpen>;
+    type Result = Result<PermitKind, BreakerOpen>;
 
     fn handle(&mut self, _: Permit, _: &mut Context<Self>) -> Self::Result {
         self.refresh();
@@ -164,12 +183,13 @@ impl Handler<Permit> for CircuitBreaker {
             retry_at: self.retry_at().unwrap_or_else(|| self.clock.now()),
         };
         match self.state {
-            BreakerState::Closed => Ok(()),
+            BreakerState::Closed => Ok(PermitKind::Normal),
             BreakerState::Open => Err(refused),
-            BreakerState::HalfOpen if self.trial_in_flight => Err(refused),
+            BreakerState::HalfOpen if self.trial.is_some() => Err(refused),
             BreakerState::HalfOpen => {
-                self.trial_in_flight = true;
-                Ok(())
+                self.trial_seq += 1;
+                self.trial = Some((self.trial_seq, self.clock.now()));
+                Ok(PermitKind::Trial(self.trial_seq))
             }
         }
     }
@@ -178,9 +198,11 @@ impl Handler<Permit> for CircuitBreaker {
 impl Handler<PermitUnused> for CircuitBreaker {
     type Result = ();
 
-    fn handle(&mut self, _: PermitUnused, _: &mut Context<Self>) {
-        if self.state == BreakerState::HalfOpen {
-            self.trial_in_flight = false;
+    fn handle(&mut self, msg: PermitUnused, _: &mut Context<Self>) {
+        if let PermitKind::Trial(n) = msg.0
+            && self.trial.is_some_and(|(current, _)| current == n)
+        {
+            self.trial = None;
         }
     }
 }
@@ -192,7 +214,7 @@ impl Handler<RecordOutcome> for CircuitBreaker {
         self.refresh();
         if msg.venue_ok {
             self.consecutive_failures = 0;
-            self.trial_in_flight = false;
+            self.trial = None;
             self.opened_at = None;
             self.set_state(BreakerState::Closed);
             return;

@@ -35,6 +35,20 @@ pub enum SubmitOutcome {
 }
 
 impl SubmitOutcome {
+    /// Nothing reached the venue, for a passing reason: the same signal id may be sent again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SubmitOutcome::Unavailable { .. } | SubmitOutcome::ExchangeFailed { .. } => true,
+            SubmitOutcome::Refused(r) => matches!(
+                r.reason,
+                RiskReason::OrderRateLimit
+                    | RiskReason::NoMarketPrice
+                    | RiskReason::CloseInProgress
+            ),
+            _ => false,
+        }
+    }
+
     pub fn status(&self) -> &'static str {
         match self {
             SubmitOutcome::Submitted(_) => "submitted",
@@ -92,6 +106,7 @@ pub enum RiskReason {
     NoMarketPrice,
     TradingHalted,
     NoPosition,
+    CloseInProgress,
 }
 
 impl RiskReason {
@@ -105,6 +120,7 @@ impl RiskReason {
             RiskReason::NoMarketPrice => "no_market_price",
             RiskReason::TradingHalted => "trading_halted",
             RiskReason::NoPosition => "no_position",
+            RiskReason::CloseInProgress => "close_in_progress",
         }
     }
 }

@@ -9,7 +9,7 @@ use actix::{
     ResponseActFuture, Supervised, WrapFuture,
 };
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
@@ -18,8 +18,8 @@ use crate::domain::{
     Price, Qty, Side, Signal, SignalId, Symbol, TimeInForce,
 };
 use crate::events::{EngineEvent, EventBus};
+use crate::exchange::ExchangeError;
 use crate::exchange::filters::Instruments;
-use crate::exchange::{CODE_NO_SUCH_ORDER, ExchangeError};
 use crate::intake;
 use crate::market::MarketView;
 
@@ -84,6 +84,8 @@ pub struct RouterStats {
     pub invalid: u64,
     pub refused: u64,
     pub fills_applied: u64,
+    /// Venue reports for orders this engine does not hold (external or already evicted).
+    pub unmatched_reports: u64,
     pub orders_in_memory: usize,
     pub open_orders: usize,
 }
@@ -112,8 +114,13 @@ pub struct OrderRouter {
     gateway: Addr<ExchangeGateway>,
     supervision: Arc<Supervision>,
     orders: HashMap<ClientOrderId, Order>,
-    /// Signal id → the order it made, for de-duplication.
-    seen_signals: HashMap<SignalId, ClientOrderId>,
+    /// Ids claimed by an order still passing the breaker and risk gate, so a second request
+    /// with the same id cannot slip in while the first awaits.
+    reserved: HashSet<ClientOrderId>,
+    /// Symbols with a close in flight: a second close would sell the same position twice.
+    closing: HashSet<Symbol>,
+    /// Signal id → the order it made and when the id was seen, for de-duplication.
+    seen_signals: HashMap<SignalId, (ClientOrderId, DateTime<Utc>)>,
     /// When each signal id was first seen, oldest first, for expiry.
     seen_order: VecDeque<(DateTime<Utc>, SignalId)>,
     /// When each order became terminal, oldest first, for eviction.
@@ -155,6 +162,8 @@ impl OrderRouter {
             gateway: d.gateway,
             supervision: d.supervision,
             orders: HashMap::new(),
+            reserved: HashSet::new(),
+            closing: HashSet::new(),
             seen_signals: HashMap::new(),
             seen_order: VecDeque::new(),
             terminal_order: VecDeque::new(),
@@ -164,8 +173,19 @@ impl OrderRouter {
     }
 
     fn remember_signal(&mut self, id: SignalId, order: ClientOrderId) {
-        self.seen_order.push_back((self.clock.now(), id.clone()));
-        self.seen_signals.insert(id, order);
+        let now = self.clock.now();
+        self.seen_order.push_back((now, id.clone()));
+        self.seen_signals.insert(id, (order, now));
+    }
+
+    /// Forgets a signal whose order was never sent for a passing reason (breaker open, halted,
+    /// venue unreachable, throttled), so the strategy can retry the same id.
+    fn forget_signal(&mut self, id: &SignalId) {
+        self.seen_signals.remove(id);
+    }
+
+    fn id_taken(&self, id: &ClientOrderId) -> bool {
+        self.orders.contains_key(id) || self.reserved.contains(id)
     }
 
     fn invalid(&mut self, e: DomainError) -> Outcome {
@@ -175,7 +195,7 @@ impl OrderRouter {
 
     fn on_signal(&mut self, signal: Signal) -> Outcome {
         self.stats.signals_received += 1;
-        if let Some(existing) = self.seen_signals.get(&signal.id) {
+        if let Some((existing, _)) = self.seen_signals.get(&signal.id) {
             self.stats.duplicates += 1;
             return done(SubmitOutcome::Duplicate(existing.clone()));
         }
@@ -196,7 +216,7 @@ impl OrderRouter {
             return self.invalid(e);
         };
         let id = ClientOrderId::for_signal(&signal.id);
-        if self.orders.contains_key(&id) {
+        if self.id_taken(&id) {
             // The signal id left the de-duplication window but its order is still known.
             self.stats.duplicates += 1;
             return done(SubmitOutcome::Duplicate(id));
@@ -227,33 +247,43 @@ impl OrderRouter {
                 "not a configured instrument",
             ));
         };
-        Box::pin(
-            actor
-                .send(GetPosition)
-                .into_actor(self)
-                .then(move |position, act, _| {
-                    let Some(rules) = act.instruments.get(&signal.symbol) else {
-                        return done(SubmitOutcome::Invalid(DomainError::invalid(
-                            "symbol",
-                            "not a configured instrument",
-                        )));
-                    };
-                    let qty = position.map(|p| p.quantity).unwrap_or_default();
-                    match intake::order_to_close(id, rules, qty) {
-                        Some(request) => act.place(request, Some(signal.id), signal.strategy),
-                        None => {
-                            act.stats.refused += 1;
-                            done(SubmitOutcome::Refused(RiskRefusal {
-                                reason: RiskReason::NoPosition,
-                                detail: format!(
-                                    "no {} position large enough to close (holding {qty})",
-                                    signal.symbol
-                                ),
-                            }))
-                        }
+        let symbol = signal.symbol.clone();
+        if !self.closing.insert(symbol.clone()) {
+            self.stats.refused += 1;
+            self.forget_signal(&signal.id);
+            return done(SubmitOutcome::Refused(RiskRefusal {
+                reason: RiskReason::CloseInProgress,
+                detail: format!("a close of {symbol} is already in flight"),
+            }));
+        }
+        let closing = Box::pin(actor.send(GetPosition).into_actor(self).then(
+            move |position, act, _| {
+                let Some(rules) = act.instruments.get(&signal.symbol) else {
+                    return done(SubmitOutcome::Invalid(DomainError::invalid(
+                        "symbol",
+                        "not a configured instrument",
+                    )));
+                };
+                let qty = position.map(|p| p.quantity).unwrap_or_default();
+                match intake::order_to_close(id, rules, qty) {
+                    Some(request) => act.place(request, Some(signal.id), signal.strategy),
+                    None => {
+                        act.stats.refused += 1;
+                        done(SubmitOutcome::Refused(RiskRefusal {
+                            reason: RiskReason::NoPosition,
+                            detail: format!(
+                                "no {} position large enough to close (holding {qty})",
+                                signal.symbol
+                            ),
+                        }))
                     }
-                }),
-        )
+                }
+            },
+        ));
+        Box::pin(closing.map(move |outcome, act, _| {
+            act.closing.remove(&symbol);
+            outcome
+        }))
     }
 
     fn on_manual(&mut self, msg: SubmitOrder) -> Outcome {
@@ -265,7 +295,13 @@ impl OrderRouter {
             return self.invalid(e);
         };
         let id = match msg.client_order_id {
-            Some(id) if self.orders.contains_key(&id) => {
+            Some(id) if id.is_signal_derived() => {
+                return self.invalid(DomainError::invalid(
+                    "client_order_id",
+                    "must not start with \"rl-\" (reserved for orders made from signals)",
+                ));
+            }
+            Some(id) if self.id_taken(&id) => {
                 return self.invalid(DomainError::invalid(
                     "client_order_id",
                     "is already used by another order",
@@ -310,11 +346,13 @@ impl OrderRouter {
         signal: Option<SignalId>,
         strategy: Option<String>,
     ) -> Outcome {
+        let id = request.client_order_id.clone();
+        self.reserved.insert(id.clone());
         let (breaker, risk) = (self.breaker.clone(), self.risk.clone());
         let check = request.clone();
         let checks = async move {
-            match breaker.send(Permit).await {
-                Ok(Ok(())) => {}
+            let permit = match breaker.send(Permit).await {
+                Ok(Ok(permit)) => permit,
                 Ok(Err(open)) => {
                     return Err(SubmitOutcome::Unavailable {
                         reason: "breaker_open",
@@ -327,7 +365,7 @@ impl OrderRouter {
                         detail: e.to_string(),
                     });
                 }
-            }
+            };
             let refusal = match risk.send(CheckOrder(check)).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(r)) if r.reason == RiskReason::TradingHalted => SubmitOutcome::Unavailable {
@@ -340,29 +378,41 @@ impl OrderRouter {
                     detail: e.to_string(),
                 },
             };
-            breaker.do_send(PermitUnused);
+            breaker.do_send(PermitUnused(permit));
             Err(refusal)
         };
         Box::pin(checks.into_actor(self).then(move |checked, act, _| {
+            act.reserved.remove(&id);
             if let Err(outcome) = checked {
                 if matches!(outcome, SubmitOutcome::Refused(_)) {
                     act.stats.refused += 1;
                 }
+                if let Some(signal) = &signal
+                    && outcome.is_retryable()
+                {
+                    act.forget_signal(signal);
+                }
                 return done(outcome);
             }
-            let id = request.client_order_id.clone();
-            let order = Order::new(&request, signal, strategy, act.clock.now());
+            let order = Order::new(&request, signal.clone(), strategy, act.clock.now());
             act.publish_order(&order);
             act.orders.insert(id.clone(), order);
             act.stats.orders_sent += 1;
             let sent = act.gateway.send(Submit(request));
-            Box::pin(
-                sent.into_actor(act)
-                    .map(move |answer, act, ctx| act.on_submitted(id, answer, ctx)),
-            )
+            Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {
+                let outcome = act.on_submitted(id, answer, ctx);
+                if let Some(signal) = &signal
+                    && outcome.is_retryable()
+                {
+                    act.forget_signal(signal);
+                }
+                outcome
+            }))
         }))
     }
 
+    /// Folds the venue's answer to a submit into the order. Reports pushed meanwhile may already
+    /// have moved the order on; an error answer never overrides what the venue has reported.
     fn on_submitted(
         &mut self,
         id: ClientOrderId,
@@ -385,6 +435,14 @@ impl OrderRouter {
                 detail: "order lost".into(),
             };
         };
+        if order.status != OrderStatus::PendingNew {
+            // The venue already reported on this order, so it did reach the venue: trust the
+            // reports, and confirm by query.
+            tracing::warn!(%id, error = %error, status = order.status.as_str(), "submit answered with an error after the venue reported the order; keeping the reported state");
+            let (snapshot, symbol) = (Box::new(order.clone()), order.symbol.clone());
+            self.refresh_order(symbol, id, ctx);
+            return SubmitOutcome::Submitted(snapshot);
+        }
         order.updated_at = now;
         let outcome = match &error {
             ExchangeError::Rejected { code, message } => {
@@ -412,12 +470,26 @@ impl OrderRouter {
         };
         let order = order.clone();
         self.publish_order(&order);
-        if order.status == OrderStatus::Unknown {
-            self.resolve_unknown(id, 0, ctx);
-        } else if order.status.is_terminal() {
-            self.terminal_order.push_back((now, id));
+        match &outcome {
+            // Never reached the venue: nothing exists there, so nothing is kept here either
+            // (the id may be used again by a retry of the same signal).
+            SubmitOutcome::ExchangeFailed { .. } => {
+                self.orders.remove(&id);
+            }
+            SubmitOutcome::Unknown(_) => self.resolve_unknown(id, 0, ctx),
+            _ => self.terminal_order.push_back((now, id)),
         }
         outcome
+    }
+
+    /// Queries one order and folds the answer in.
+    fn refresh_order(&mut self, symbol: Symbol, id: ClientOrderId, ctx: &mut Context<Self>) {
+        let query = self.gateway.send(Query { symbol, id });
+        ctx.spawn(query.into_actor(self).map(|res, act, _| match res {
+            Ok(Ok(report)) => act.apply_report(&report),
+            Ok(Err(e)) => tracing::warn!(error = %e, "order query failed"),
+            Err(e) => tracing::warn!(error = %e, "order query not delivered"),
+        }));
     }
 
     fn order_outcome(
@@ -434,7 +506,9 @@ impl OrderRouter {
         }
     }
 
-    /// Queries an UNKNOWN order until the venue says what became of it. Never re-sends it.
+    /// Queries an UNKNOWN order until the venue says what became of it. Never re-sends it, and
+    /// never concludes it failed: "no such order" may only mean the venue has not recorded it
+    /// yet (or the request is still on its way), so after the last try it stays UNKNOWN.
     fn resolve_unknown(&mut self, id: ClientOrderId, attempt: usize, ctx: &mut Context<Self>) {
         let Some(delay) = UNKNOWN_RETRY_DELAYS_MS.get(attempt) else {
             tracing::error!(%id, "order still UNKNOWN after every query; left for reconciliation");
@@ -455,38 +529,22 @@ impl OrderRouter {
             ctx.spawn(act.gateway.send(query).into_actor(act).map(
                 move |res, act, ctx| match res {
                     Ok(Ok(report)) => act.apply_report(&report),
-                    Ok(Err(ExchangeError::Rejected {
-                        code: CODE_NO_SUCH_ORDER,
-                        ..
-                    })) if attempt + 1 == UNKNOWN_RETRY_DELAYS_MS.len() => {
-                        act.finish(
-                            &id,
-                            OrderStatus::Rejected,
-                            "the venue has no record of this order",
-                        );
-                    }
                     _ => act.resolve_unknown(id, attempt + 1, ctx),
                 },
             ));
         });
     }
 
-    fn finish(&mut self, id: &ClientOrderId, status: OrderStatus, reason: &str) {
-        let now = self.clock.now();
-        if let Some(order) = self.orders.get_mut(id) {
-            order.status = status;
-            order.reason = Some(reason.to_string());
-            order.updated_at = now;
-            let order = order.clone();
-            self.publish_order(&order);
-            self.terminal_order.push_back((now, id.clone()));
-        }
-    }
-
     /// Folds a venue report into its order and forwards each fill not seen before.
     fn apply_report(&mut self, report: &OrderReport) {
         let Some(order) = self.orders.get_mut(&report.client_order_id) else {
-            tracing::warn!(id = %report.client_order_id, "report for an order this engine does not know");
+            self.stats.unmatched_reports += 1;
+            // Until reconciliation adopts such orders, make a fill nobody tracks impossible to miss.
+            if report.fills.is_empty() {
+                tracing::warn!(id = %report.client_order_id, status = report.status.as_str(), "report for an order this engine does not hold");
+            } else {
+                tracing::error!(id = %report.client_order_id, fills = report.fills.len(), "FILLS for an order this engine does not hold: positions may differ from the venue until reconciled");
+            }
             return;
         };
         let was_terminal = order.status.is_terminal();
@@ -503,10 +561,10 @@ impl OrderRouter {
             let actor = self.positions.actor(&report.symbol);
             for fill in fresh {
                 self.stats.fills_applied += 1;
-                if let Some(base) = &base {
+                if let Some(change) = base.as_ref().and_then(|b| fill.base_change(b)) {
                     self.risk.do_send(RecordExposure {
                         symbol: fill.symbol.clone(),
-                        signed_qty: fill.base_change(base),
+                        signed_qty: change,
                     });
                 }
                 self.events
@@ -543,16 +601,7 @@ impl OrderRouter {
             .map(|o| (o.symbol.clone(), o.client_order_id.clone()))
             .collect();
         for (symbol, id) in open {
-            ctx.spawn(
-                self.gateway
-                    .send(Query { symbol, id })
-                    .into_actor(self)
-                    .map(|res, act, _| {
-                        if let Ok(Ok(report)) = res {
-                            act.apply_report(&report);
-                        }
-                    }),
-            );
+            self.refresh_order(symbol, id, ctx);
         }
     }
 
@@ -562,7 +611,9 @@ impl OrderRouter {
             if now - *t < self.settings.dedup_window {
                 break;
             }
-            if let Some((_, id)) = self.seen_order.pop_front() {
+            if let Some((seen, id)) = self.seen_order.pop_front()
+                && self.seen_signals.get(&id).is_some_and(|(_, t)| *t == seen)
+            {
                 self.seen_signals.remove(&id);
             }
         }
@@ -570,7 +621,9 @@ impl OrderRouter {
             if now - *t < self.settings.order_retention {
                 break;
             }
-            if let Some((_, id)) = self.terminal_order.pop_front() {
+            if let Some((_, id)) = self.terminal_order.pop_front()
+                && self.orders.get(&id).is_some_and(|o| o.status.is_terminal())
+            {
                 self.orders.remove(&id);
             }
         }

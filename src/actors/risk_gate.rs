@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::RiskConfig;
 use crate::domain::{OrderRequest, OrderType, Symbol};
 use crate::events::{EngineEvent, EventBus};
+use crate::exchange::filters::Instruments;
 use crate::market::MarketView;
 
 use super::messages::{RiskReason, RiskRefusal};
@@ -74,6 +75,9 @@ pub struct RiskGate {
     limits: RiskConfig,
     /// Empty = every instrument may trade.
     allowed: HashSet<String>,
+    /// Each symbol's smallest tradable quantity: a remainder below it (dust left by fees and
+    /// step rounding) cannot be traded, so it does not count as an open position.
+    min_lot: BTreeMap<Symbol, Decimal>,
     market: Arc<MarketView>,
     clock: SharedClock,
     events: EventBus,
@@ -89,15 +93,21 @@ pub struct RiskGate {
 impl RiskGate {
     pub fn new(
         limits: RiskConfig,
+        instruments: &Instruments,
         market: Arc<MarketView>,
         clock: SharedClock,
         events: EventBus,
         supervision: Arc<Supervision>,
     ) -> Self {
         let allowed = limits.allowed_symbols.iter().cloned().collect();
+        let min_lot = instruments
+            .iter()
+            .map(|r| (r.symbol.clone(), r.lot.min.max(r.market_lot.min)))
+            .collect();
         Self {
             limits,
             allowed,
+            min_lot,
             market,
             clock,
             events,
@@ -109,8 +119,16 @@ impl RiskGate {
         }
     }
 
+    fn is_open(&self, symbol: &Symbol, qty: Decimal) -> bool {
+        let min = self.min_lot.get(symbol).copied().unwrap_or_default();
+        !qty.is_zero() && qty.abs() >= min
+    }
+
     fn open_positions(&self) -> usize {
-        self.exposure.values().filter(|q| !q.is_zero()).count()
+        self.exposure
+            .iter()
+            .filter(|(s, q)| self.is_open(s, **q))
+            .count()
     }
 
     fn prune_window(&mut self, now: DateTime<Utc>) {
@@ -179,7 +197,7 @@ impl RiskGate {
             .unwrap_or_default();
         let max_open = self.limits.max_open_positions as usize;
         // Only an order in a symbol with no position can open a new one.
-        if current.is_zero() && self.open_positions() >= max_open {
+        if !self.is_open(&order.symbol, current) && self.open_positions() >= max_open {
             return refuse(
                 RiskReason::MaxOpenPositions,
                 format!(

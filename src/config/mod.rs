@@ -164,8 +164,11 @@ impl Config {
             "signals.max_age_ms: must be > 0".into(),
         );
         check(
-            self.signals.dedup_window_secs > 0,
-            "signals.dedup_window_secs: must be > 0".into(),
+            self.signals.dedup_window_secs.saturating_mul(1000)
+                >= self.signals.max_age_ms.saturating_add(self.signals.max_future_skew_ms),
+            "signals.dedup_window_secs: must cover signals.max_age_ms + signals.max_future_skew_ms, \
+             or a replayed signal could be accepted again"
+                .into(),
         );
         check(
             self.risk.max_order_notional > Decimal::ZERO,

@@ -96,6 +96,11 @@ impl ClientOrderId {
         Self(Arc::from(format!("{SIGNAL_ORDER_PREFIX}{hex}")))
     }
 
+    /// Whether this id has the form of one derived from a signal (`rl-`...).
+    pub fn is_signal_derived(&self) -> bool {
+        self.0.starts_with(SIGNAL_ORDER_PREFIX)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -136,16 +136,16 @@ pub struct Fill {
 
 impl Fill {
     /// How much this fill changes holdings of `base_asset`: + for buys, - for sells, less any
-    /// commission the venue took in the base asset.
-    pub fn base_change(&self, base_asset: &str) -> Decimal {
+    /// commission the venue took in the base asset. `None` on overflow.
+    pub fn base_change(&self, base_asset: &str) -> Option<Decimal> {
         let base_fee = if self.commission_asset.as_ref() == base_asset {
             self.commission
         } else {
             Decimal::ZERO
         };
         match self.side {
-            Side::Buy => self.quantity.0 - base_fee,
-            Side::Sell => -(self.quantity.0 + base_fee),
+            Side::Buy => self.quantity.0.checked_sub(base_fee),
+            Side::Sell => self.quantity.0.checked_add(base_fee).map(|q| -q),
         }
     }
 }

@@ -100,7 +100,7 @@ impl Position {
         } else {
             Decimal::ZERO
         };
-        let delta = fill.base_change(&self.base_asset);
+        let delta = fill.base_change(&self.base_asset)?;
 
         let old = self.quantity;
         let same_direction = old.is_zero() || old.is_sign_positive() == delta.is_sign_positive();

@@ -77,7 +77,10 @@ pub struct Bounds {
 
 impl Bounds {
     fn on_step(&self, v: Decimal) -> bool {
-        self.step.is_zero() || (v - self.min) % self.step == Decimal::ZERO
+        self.step.is_zero()
+            || v.checked_sub(self.min)
+                .and_then(|d| d.checked_rem(self.step))
+                .is_some_and(|r| r.is_zero())
     }
 }
 
@@ -317,16 +320,17 @@ impl SymbolRules {
     }
 
     /// Rounds a quantity down to the lot step (never up: an order must not exceed its intent).
-    pub fn floor_qty(&self, qty: Qty, market: bool) -> Qty {
+    /// `None` only if the arithmetic overflows.
+    pub fn floor_qty(&self, qty: Qty, market: bool) -> Option<Qty> {
         let step = if market {
             self.market_lot.step
         } else {
             self.lot.step
         };
         if step.is_zero() {
-            return qty;
+            return Some(qty);
         }
-        Qty((qty.0 / step).floor() * step)
+        qty.0.checked_div(step)?.floor().checked_mul(step).map(Qty)
     }
 }
 
@@ -463,7 +467,9 @@ mod tests {
     #[test]
     fn floor_qty_rounds_down_to_the_step() {
         let r = rules();
-        let q = r.floor_qty(Qty::from_str("1.23456").unwrap(), false);
+        let q = r
+            .floor_qty(Qty::from_str("1.23456").unwrap(), false)
+            .unwrap();
         assert_eq!(q, Qty::from_str("1.234").unwrap());
     }
 }

@@ -23,6 +23,8 @@ pub enum ApiError {
     },
     #[error("{0}")]
     BadGateway(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<DomainError> for ApiError {
@@ -49,6 +51,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -60,27 +60,37 @@ pub async fn account(engine: web::Data<Engine>) -> Result<HttpResponse, ApiError
         .send(FetchBalances)
         .await?
         .map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    let overflow = || ApiError::Internal("account value overflows".into());
     let mut equity = Decimal::ZERO;
     for b in &balances {
-        let amount = b.free + b.locked;
-        if b.asset == VALUATION_ASSET {
-            equity += amount;
-        } else if let Some(price) = Symbol::new(&format!("{}{VALUATION_ASSET}", b.asset))
-            .ok()
-            .and_then(|s| engine.market.last_price(&s))
-        {
-            equity += amount * price.0;
+        let amount = b.free.checked_add(b.locked).ok_or_else(overflow)?;
+        let value = if b.asset == VALUATION_ASSET {
+            Some(amount)
+        } else {
+            Symbol::new(&format!("{}{VALUATION_ASSET}", b.asset))
+                .ok()
+                .and_then(|s| engine.market.last_price(&s))
+                .map(|p| amount.checked_mul(p.0).ok_or_else(overflow))
+                .transpose()?
+        };
+        if let Some(v) = value {
+            equity = equity.checked_add(v).ok_or_else(overflow)?;
         }
     }
     let positions = engine.positions.all();
-    let sum = |f: fn(&Position) -> Decimal| positions.iter().map(f).sum::<Decimal>();
+    let sum = |f: fn(&Position) -> Decimal| {
+        positions
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, p| acc.checked_add(f(p)))
+            .ok_or_else(overflow)
+    };
     Ok(HttpResponse::Ok().json(Account {
         mode: engine.sim.as_ref().map_or("live", |_| "paper"),
         venue_balances: balances,
         equity,
         valuation_asset: VALUATION_ASSET,
-        realized_pnl: sum(|p| p.realized_pnl),
-        unrealized_pnl: sum(|p| p.unrealized_pnl),
-        fees: sum(|p| p.fees),
+        realized_pnl: sum(|p| p.realized_pnl)?,
+        unrealized_pnl: sum(|p| p.unrealized_pnl)?,
+        fees: sum(|p| p.fees)?,
     }))
 }

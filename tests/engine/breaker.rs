@@ -58,7 +58,10 @@ async fn breaker_opens_after_three_failures_and_closes_after_cooldown() {
 #[actix_rt::test]
 async fn an_unconfirmed_order_is_unknown_then_resolved_by_query_not_resent() {
     let t = TestEngine::start(&[]).await;
+    // The venue executes the order but the answer times out, and the pushed report is lost too:
+    // only a query can tell what happened.
     t.sim.inject(SimFault::UnknownAfterAccept(1));
+    t.sim.inject(SimFault::DropOrderEvents(1));
     let (status, body) = t
         .signal(json!({"id": "u1", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"}))
         .await;
@@ -78,5 +81,34 @@ async fn an_unconfirmed_order_is_unknown_then_resolved_by_query_not_resent() {
         t.position("BTCUSDT").await["fill_count"] == 1
     })
     .await;
+    t.stop().await;
+}
+
+#[actix_rt::test]
+async fn an_error_answer_never_overrides_what_the_venue_reported() {
+    let t = TestEngine::start(&[]).await;
+    // The answer is lost but the pushed report says FILLED: whichever arrives first, the order
+    // ends FILLED, once, and is not sent again.
+    t.sim.inject(SimFault::UnknownAfterAccept(1));
+    let (status, body) = t
+        .signal(json!({"id": "u2", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"}))
+        .await;
+    assert!(status == 201 || status == 202, "{body}");
+    let id = body["client_order_id"].as_str().unwrap().to_string();
+    t.wait_for("filled", |t| {
+        let id = id.clone();
+        async move { t.order(&id).await["status"] == "FILLED" }
+    })
+    .await;
+    assert_eq!(t.sim.order_count(), 1);
+    t.wait_for("position", |t| async move {
+        t.position("BTCUSDT").await["fill_count"] == 1
+    })
+    .await;
+    assert_eq!(
+        t.position("BTCUSDT").await["fill_count"],
+        1,
+        "the fill is applied once"
+    );
     t.stop().await;
 }

@@ -7,4 +7,5 @@ mod bad_input;
 mod breaker;
 mod pipeline;
 mod redis_bus;
+mod safety;
 mod supervision;

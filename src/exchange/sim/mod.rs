@@ -152,6 +152,9 @@ pub enum SimFault {
     /// The next N submits are executed normally (events included) but answer
     /// `ExchangeError::UnknownOutcome`.
     UnknownAfterAccept(u32),
+    /// The next N pushed order reports are lost (the push connection stays up), as a venue
+    /// whose user-data stream silently drops events.
+    DropOrderEvents(u32),
 }
 
 /// Pending injected faults. `FailSubmits` is consumed first.
@@ -168,6 +171,8 @@ struct Faults {
 struct Subscribers {
     /// One sender per `subscribe()`; closed ones are dropped on the next publish.
     senders: Vec<mpsc::UnboundedSender<ExchangeEvent>>,
+    /// Order reports still to drop (`SimFault::DropOrderEvents`).
+    drop_order_events: u32,
 }
 
 impl EventSink for Subscribers {
@@ -176,6 +181,10 @@ impl EventSink for Subscribers {
     }
 
     fn publish(&mut self, event: ExchangeEvent) {
+        if self.drop_order_events > 0 && matches!(event, ExchangeEvent::Order(_)) {
+            self.drop_order_events -= 1;
+            return;
+        }
         let last = self.senders.len().saturating_sub(1);
         let mut event = Some(event);
         let mut i = 0;
@@ -280,11 +289,18 @@ impl SimExchange {
 
     pub fn inject(&self, fault: SimFault) {
         let mut guard = self.lock();
-        let faults = &mut guard.faults;
+        let Shared {
+            subscribers,
+            faults,
+            ..
+        } = &mut *guard;
         match fault {
             SimFault::FailSubmits(n) => faults.fail_submits = faults.fail_submits.saturating_add(n),
             SimFault::UnknownAfterAccept(n) => {
                 faults.unknown_after_accept = faults.unknown_after_accept.saturating_add(n)
+            }
+            SimFault::DropOrderEvents(n) => {
+                subscribers.drop_order_events = subscribers.drop_order_events.saturating_add(n)
             }
         }
     }
