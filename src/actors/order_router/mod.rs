@@ -1,0 +1,332 @@
+//! The order router: turns signals and manual orders into orders and tracks every order from
+//! intent to a terminal state. It de-duplicates signals by id (the same id never makes two
+//! orders), builds the order (see [`crate::intake`]), asks the breaker and the risk gate, hands
+//! approved orders to the gateway, and folds every venue report into the order, forwarding each
+//! new fill (once, by trade id) to the symbol's position actor and the risk gate.
+
+use actix::{
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, MessageResult,
+    ResponseActFuture, Supervised, WrapFuture,
+};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::domain::{
+    Action, ClientOrderId, DomainError, Order, OrderReport, OrderRequest, OrderStatus, OrderType,
+    Price, Qty, Side, Signal, SignalId, Symbol, TimeInForce,
+};
+use crate::events::{EngineEvent, EventBus};
+use crate::exchange::ExchangeError;
+use crate::exchange::filters::Instruments;
+use crate::intake;
+use crate::market::MarketView;
+
+use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};
+use super::exchange_gateway::{Cancel, ExchangeGateway, Query, Submit};
+use super::messages::{ApplyFill, RiskReason, RiskRefusal, SubmitOutcome, VenueUpdate};
+use super::position::{GetPosition, PositionRegistry};
+use super::risk_gate::{CheckOrder, RecordExposure, RiskGate};
+use super::supervisor::Supervision;
+
+#[derive(Message)]
+#[rtype(result = "SubmitOutcome")]
+pub struct SubmitSignal(pub Signal);
+
+/// An order placed by hand through `POST /v1/orders`.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "SubmitOutcome")]
+pub struct SubmitOrder {
+    pub symbol: Symbol,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub quantity: Qty,
+    pub price: Option<Price>,
+    pub time_in_force: TimeInForce,
+    pub client_order_id: Option<ClientOrderId>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Order, CancelError>")]
+pub struct CancelOrder(pub ClientOrderId);
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CancelError {
+    #[error("no order with this client_order_id")]
+    NotFound,
+    #[error("the order is already {}", .0.as_str())]
+    NotOpen(OrderStatus),
+    #[error("{0}")]
+    Exchange(ExchangeError),
+}
+
+#[derive(Message)]
+#[rtype(result = "Option<Order>")]
+pub struct GetOrder(pub ClientOrderId);
+
+#[derive(Message)]
+#[rtype(result = "Vec<Order>")]
+pub struct ListOrders {
+    pub open_only: bool,
+    pub symbol: Option<Symbol>,
+}
+
+#[derive(Message)]
+#[rtype(result = "RouterStats")]
+pub struct GetRouterStats;
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RouterStats {
+    pub signals_received: u64,
+    pub orders_sent: u64,
+    pub duplicates: u64,
+    pub invalid: u64,
+    pub refused: u64,
+    pub fills_applied: u64,
+    /// Venue reports for orders this engine does not hold (external or already evicted).
+    pub unmatched_reports: u64,
+    pub orders_in_memory: usize,
+    pub open_orders: usize,
+}
+
+/// Delays before each query that resolves an UNKNOWN order.
+const UNKNOWN_RETRY_DELAYS_MS: [u64; 4] = [100, 1_000, 5_000, 30_000];
+/// How often expired de-duplication entries and old terminal orders are dropped from memory.
+const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+mod placing;
+mod tracking;
+
+pub struct RouterSettings {
+    pub max_signal_age: Duration,
+    pub max_future_skew: Duration,
+    pub dedup_window: Duration,
+    pub order_retention: Duration,
+}
+
+pub struct OrderRouter {
+    settings: RouterSettings,
+    instruments: Arc<Instruments>,
+    clock: SharedClock,
+    events: EventBus,
+    market: Arc<MarketView>,
+    positions: Arc<PositionRegistry>,
+    risk: Addr<RiskGate>,
+    breaker: Addr<CircuitBreaker>,
+    gateway: Addr<ExchangeGateway>,
+    supervision: Arc<Supervision>,
+    orders: HashMap<ClientOrderId, Order>,
+    /// Ids claimed by an order still passing the breaker and risk gate, so a second request
+    /// with the same id cannot slip in while the first awaits.
+    reserved: HashSet<ClientOrderId>,
+    /// Symbols with a close in flight: a second close would sell the same position twice.
+    closing: HashSet<Symbol>,
+    /// Signal id → the order it made and when the id was seen, for de-duplication.
+    seen_signals: HashMap<SignalId, (ClientOrderId, DateTime<Utc>)>,
+    /// When each signal id was first seen, oldest first, for expiry.
+    seen_order: VecDeque<(DateTime<Utc>, SignalId)>,
+    /// When each order became terminal, oldest first, for eviction.
+    terminal_order: VecDeque<(DateTime<Utc>, ClientOrderId)>,
+    /// Sequence for manual order ids.
+    manual_seq: u64,
+    stats: RouterStats,
+}
+
+pub struct RouterDeps {
+    pub instruments: Arc<Instruments>,
+    pub clock: SharedClock,
+    pub events: EventBus,
+    pub market: Arc<MarketView>,
+    pub positions: Arc<PositionRegistry>,
+    pub risk: Addr<RiskGate>,
+    pub breaker: Addr<CircuitBreaker>,
+    pub gateway: Addr<ExchangeGateway>,
+    pub supervision: Arc<Supervision>,
+}
+
+type Outcome = ResponseActFuture<OrderRouter, SubmitOutcome>;
+
+fn done(outcome: SubmitOutcome) -> Outcome {
+    Box::pin(actix::fut::ready(outcome))
+}
+
+impl OrderRouter {
+    pub fn new(settings: RouterSettings, d: RouterDeps) -> Self {
+        Self {
+            settings,
+            instruments: d.instruments,
+            clock: d.clock,
+            events: d.events,
+            market: d.market,
+            positions: d.positions,
+            risk: d.risk,
+            breaker: d.breaker,
+            gateway: d.gateway,
+            supervision: d.supervision,
+            orders: HashMap::new(),
+            reserved: HashSet::new(),
+            closing: HashSet::new(),
+            seen_signals: HashMap::new(),
+            seen_order: VecDeque::new(),
+            terminal_order: VecDeque::new(),
+            manual_seq: 0,
+            stats: RouterStats::default(),
+        }
+    }
+
+    fn remember_signal(&mut self, id: SignalId, order: ClientOrderId) {
+        let now = self.clock.now();
+        self.seen_order.push_back((now, id.clone()));
+        self.seen_signals.insert(id, (order, now));
+    }
+
+    /// Forgets a signal whose order was never sent for a passing reason (breaker open, halted,
+    /// venue unreachable, throttled), so the strategy can retry the same id.
+    fn forget_signal(&mut self, id: &SignalId) {
+        self.seen_signals.remove(id);
+    }
+
+    fn id_taken(&self, id: &ClientOrderId) -> bool {
+        self.orders.contains_key(id) || self.reserved.contains(id)
+    }
+
+    fn invalid(&mut self, e: DomainError) -> Outcome {
+        self.stats.invalid += 1;
+        done(SubmitOutcome::Invalid(e))
+    }
+}
+
+impl Actor for OrderRouter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(EVICTION_INTERVAL, |act, _| act.evict());
+        // After a restart: resolve every order whose outcome the old instance did not see.
+        let unknown: Vec<ClientOrderId> = self
+            .orders
+            .values()
+            .filter(|o| o.status == OrderStatus::Unknown)
+            .map(|o| o.client_order_id.clone())
+            .collect();
+        for id in unknown {
+            self.resolve_unknown(id, 0, ctx);
+        }
+    }
+}
+
+impl Supervised for OrderRouter {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        // Orders and the de-duplication memory are the router's state and are kept. Futures in
+        // flight died with the old context: an order sent but not answered may or may not have
+        // reached the venue, so it becomes UNKNOWN and is resolved by query in `started`.
+        let now = self.clock.now();
+        for order in self
+            .orders
+            .values_mut()
+            .filter(|o| o.status == OrderStatus::PendingNew)
+        {
+            order.status = OrderStatus::Unknown;
+            order.reason = Some("the router restarted before the venue answered".into());
+            order.updated_at = now;
+        }
+        self.supervision.record_restart("order_router");
+    }
+}
+
+impl Handler<SubmitSignal> for OrderRouter {
+    type Result = ResponseActFuture<Self, SubmitOutcome>;
+
+    fn handle(&mut self, msg: SubmitSignal, _: &mut Context<Self>) -> Self::Result {
+        self.on_signal(msg.0)
+    }
+}
+
+impl Handler<SubmitOrder> for OrderRouter {
+    type Result = ResponseActFuture<Self, SubmitOutcome>;
+
+    fn handle(&mut self, msg: SubmitOrder, _: &mut Context<Self>) -> Self::Result {
+        self.on_manual(msg)
+    }
+}
+
+impl Handler<VenueUpdate> for OrderRouter {
+    type Result = ();
+
+    fn handle(&mut self, msg: VenueUpdate, ctx: &mut Context<Self>) {
+        match msg {
+            VenueUpdate::Report(report) => self.apply_report(&report),
+            VenueUpdate::Resubscribed => self.resync(ctx),
+        }
+    }
+}
+
+impl Handler<CancelOrder> for OrderRouter {
+    type Result = ResponseActFuture<Self, Result<Order, CancelError>>;
+
+    fn handle(&mut self, msg: CancelOrder, _: &mut Context<Self>) -> Self::Result {
+        let id = msg.0;
+        let symbol = match self.orders.get(&id) {
+            None => return Box::pin(actix::fut::ready(Err(CancelError::NotFound))),
+            Some(o) if o.status.is_terminal() => {
+                return Box::pin(actix::fut::ready(Err(CancelError::NotOpen(o.status))));
+            }
+            Some(o) => o.symbol.clone(),
+        };
+        let sent = self.gateway.send(Cancel {
+            symbol,
+            id: id.clone(),
+        });
+        Box::pin(sent.into_actor(self).map(move |res, act, _| {
+            match res {
+                Ok(Ok(report)) => act.apply_report(&report),
+                Ok(Err(e)) => return Err(CancelError::Exchange(e)),
+                Err(e) => {
+                    return Err(CancelError::Exchange(ExchangeError::UnknownOutcome(
+                        e.to_string(),
+                    )));
+                }
+            }
+            act.orders.get(&id).cloned().ok_or(CancelError::NotFound)
+        }))
+    }
+}
+
+impl Handler<GetOrder> for OrderRouter {
+    type Result = Option<Order>;
+
+    fn handle(&mut self, msg: GetOrder, _: &mut Context<Self>) -> Self::Result {
+        self.orders.get(&msg.0).cloned()
+    }
+}
+
+impl Handler<ListOrders> for OrderRouter {
+    type Result = MessageResult<ListOrders>;
+
+    fn handle(&mut self, msg: ListOrders, _: &mut Context<Self>) -> Self::Result {
+        let mut orders: Vec<Order> = self
+            .orders
+            .values()
+            .filter(|o| !msg.open_only || o.status.is_open())
+            .filter(|o| msg.symbol.as_ref().is_none_or(|s| *s == o.symbol))
+            .cloned()
+            .collect();
+        orders.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.client_order_id.cmp(&b.client_order_id))
+        });
+        MessageResult(orders)
+    }
+}
+
+impl Handler<GetRouterStats> for OrderRouter {
+    type Result = MessageResult<GetRouterStats>;
+
+    fn handle(&mut self, _: GetRouterStats, _: &mut Context<Self>) -> Self::Result {
+        let mut stats = self.stats.clone();
+        stats.orders_in_memory = self.orders.len();
+        stats.open_orders = self.orders.values().filter(|o| o.status.is_open()).count();
+        MessageResult(stats)
+    }
+}
