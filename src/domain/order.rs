@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use super::{ClientOrderId, Price, Qty, SignalId, Symbol};
+use super::{ClientOrderId, DomainError, Price, Qty, SignalId, Symbol};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -102,6 +102,39 @@ impl OrderStatus {
             OrderStatus::Expired => "EXPIRED",
             OrderStatus::Unknown => "UNKNOWN",
         }
+    }
+}
+
+/// Checks a quantity from outside: present values must be positive.
+pub fn positive_qty(quantity: Option<Decimal>) -> Result<Option<Qty>, DomainError> {
+    match quantity {
+        Some(q) if q <= Decimal::ZERO => Err(DomainError::invalid(
+            "quantity",
+            "must be greater than zero",
+        )),
+        q => Ok(q.map(Qty)),
+    }
+}
+
+/// Checks a price from outside against the order type: a limit order needs a positive price,
+/// a market order takes none.
+pub fn price_for(
+    order_type: OrderType,
+    price: Option<Decimal>,
+) -> Result<Option<Price>, DomainError> {
+    match (order_type, price) {
+        (OrderType::Limit, None) => Err(DomainError::invalid(
+            "price",
+            "is required for limit orders",
+        )),
+        (OrderType::Limit, Some(p)) if p <= Decimal::ZERO => {
+            Err(DomainError::invalid("price", "must be greater than zero"))
+        }
+        (OrderType::Market, Some(_)) => Err(DomainError::invalid(
+            "price",
+            "is not allowed on market orders",
+        )),
+        (_, p) => Ok(p.map(Price)),
     }
 }
 

@@ -7,7 +7,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{DomainError, OrderType, Price, Qty, SignalId, Symbol, TimeInForce};
+use super::{
+    DomainError, OrderType, Price, Qty, SignalId, Symbol, TimeInForce, positive_qty, price_for,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -91,28 +93,8 @@ impl SignalInput {
             ));
         }
         let order_type = self.order_type.unwrap_or(OrderType::Market);
-        let quantity = match self.quantity {
-            Some(q) if q <= Decimal::ZERO => {
-                return Err(DomainError::invalid(
-                    "quantity",
-                    "must be greater than zero",
-                ));
-            }
-            q => q.map(Qty),
-        };
-        let price = match (order_type, self.price) {
-            (OrderType::Limit, None) => return Err(required_for("price", "limit orders")),
-            (OrderType::Limit, Some(p)) if p <= Decimal::ZERO => {
-                return Err(DomainError::invalid("price", "must be greater than zero"));
-            }
-            (OrderType::Market, Some(_)) => {
-                return Err(DomainError::invalid(
-                    "price",
-                    "is not allowed on market orders",
-                ));
-            }
-            (_, p) => p.map(Price),
-        };
+        let quantity = positive_qty(self.quantity)?;
+        let price = price_for(order_type, self.price)?;
         if action == Action::Close && order_type != OrderType::Market {
             return Err(DomainError::invalid(
                 "order_type",
@@ -152,10 +134,6 @@ impl SignalInput {
 
 fn required(field: &'static str) -> DomainError {
     DomainError::invalid(field, "is required")
-}
-
-fn required_for(field: &'static str, what: &str) -> DomainError {
-    DomainError::invalid(field, format!("is required for {what}"))
 }
 
 const SIGNAL_FIELDS: [&str; 12] = [

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::actors::order_router::{CancelError, CancelOrder, GetOrder, ListOrders, SubmitOrder};
 use crate::domain::{
-    ClientOrderId, DomainError, Order, OrderType, Price, Qty, Side, Symbol, TimeInForce, parse_json,
+    ClientOrderId, DomainError, Order, OrderType, Side, Symbol, TimeInForce, parse_json,
+    positive_qty, price_for,
 };
 use crate::engine::Engine;
 use crate::exchange::ExchangeError;
@@ -46,31 +47,8 @@ impl OrderInput {
         let symbol = Symbol::new(self.symbol.as_deref().ok_or_else(|| required("symbol"))?)?;
         let side = self.side.ok_or_else(|| required("side"))?;
         let order_type = self.order_type.unwrap_or(OrderType::Market);
-        let quantity = self.quantity.ok_or_else(|| required("quantity"))?;
-        if quantity <= Decimal::ZERO {
-            return Err(DomainError::invalid(
-                "quantity",
-                "must be greater than zero",
-            ));
-        }
-        let price = match (order_type, self.price) {
-            (OrderType::Limit, None) => {
-                return Err(DomainError::invalid(
-                    "price",
-                    "is required for limit orders",
-                ));
-            }
-            (OrderType::Market, Some(_)) => {
-                return Err(DomainError::invalid(
-                    "price",
-                    "is not allowed on market orders",
-                ));
-            }
-            (_, Some(p)) if p <= Decimal::ZERO => {
-                return Err(DomainError::invalid("price", "must be greater than zero"));
-            }
-            (_, p) => p.map(Price),
-        };
+        let quantity = positive_qty(self.quantity)?.ok_or_else(|| required("quantity"))?;
+        let price = price_for(order_type, self.price)?;
         let client_order_id = self
             .client_order_id
             .as_deref()
@@ -80,7 +58,7 @@ impl OrderInput {
             symbol,
             side,
             order_type,
-            quantity: Qty(quantity),
+            quantity,
             price,
             time_in_force: self.time_in_force.unwrap_or_default(),
             client_order_id,

@@ -62,15 +62,10 @@ async fn buy_partial_sell_close_realizes_exact_pnl_including_fees() {
     assert_dec(s(&p, "fees"), "2.39882", "all fees");
     assert_dec(s(&p, "quantity"), "0", "flat");
 
-    let (_, account) = t.get("/v1/account").await;
-    let usdt = account["venue_balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == "USDT")
-        .unwrap();
+    let usdt = t.balance("USDT").await;
     // The venue's cash moved by exactly the realized PnL.
-    assert_dec(s(usdt, "free"), "99997.62118", "USDT balance");
+    assert_dec(s(&usdt, "free"), "99997.62118", "USDT balance");
+    let (_, account) = t.get("/v1/account").await;
     assert_dec(s(&account, "realized_pnl"), "-2.37882", "account realized");
     t.stop().await;
 }
@@ -209,13 +204,7 @@ async fn manual_orders_can_be_placed_listed_and_cancelled() {
     assert_eq!(status, 409);
     let (status, _) = t.delete("/v1/orders/nope").await;
     assert_eq!(status, 404);
-    let (_, account) = t.get("/v1/account").await;
-    let usdt = account["venue_balances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["asset"] == "USDT")
-        .unwrap();
-    assert_dec(s(usdt, "locked"), "0", "cancel released the reservation");
+    let usdt = t.balance("USDT").await;
+    assert_dec(s(&usdt, "locked"), "0", "cancel released the reservation");
     t.stop().await;
 }

@@ -125,6 +125,15 @@ impl TestEngine {
         self.get(&format!("/v1/positions/{symbol}")).await.1
     }
 
+    /// The venue's balance of `asset` as reported by `GET /v1/account`.
+    pub async fn balance(&self, asset: &str) -> Value {
+        let (_, account) = self.get("/v1/account").await;
+        account["venue_balances"]
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["asset"] == asset).cloned())
+            .unwrap_or(Value::Null)
+    }
+
     pub async fn order(&self, id: &str) -> Value {
         self.get(&format!("/v1/orders/{id}")).await.1
     }
