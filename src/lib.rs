@@ -5,9 +5,24 @@
 //! # Layout
 //!
 //! - [`domain`]: ids, money (`Price`, `Qty` over `Decimal`), orders, fills, positions, signals.
+//! - [`intake`]: a checked signal becomes an order request (freshness, symbol rules, sizing).
+//! - [`actors`]: the supervised actors: order router, risk gate, exchange gateway, circuit
+//!   breaker, one position actor per symbol, and the supervision bookkeeping.
 //! - [`exchange`]: the `Exchange` port, Binance-style symbol filters, and the adapters
 //!   ([`exchange::sim`] is the built-in simulated exchange).
-//! - [`clock`]: injected time.
+//! - [`engine`]: starts the actors in order and hands out their addresses.
+//! - [`web`]: the HTTP API (one `configure()` for server and tests) and its OpenAPI document.
+//! - [`bus`]: the Redis bridge (signals in, events out); [`events`]: the in-process event bus.
+//! - [`config`]: defaults, file and environment overrides, validation.
+//! - [`market`]: last prices (a read-mostly view); [`clock`]: injected time.
+//!
+//! # The path of a signal
+//!
+//! HTTP `POST /v1/signals` or Redis → [`web::signals::submit_signal`] parses and checks the JSON →
+//! `OrderRouter` de-duplicates by id, builds the order ([`intake`]) and records it →
+//! `CircuitBreaker` permits → `RiskGate` approves → `ExchangeGateway` paces and sends it →
+//! the venue answers and pushes reports → the router folds them in and sends each new fill,
+//! once, to the symbol's `PositionActor` and to the risk gate → events go out on the bus.
 
 pub mod actors;
 pub mod bus;

@@ -2,8 +2,8 @@
 //! fault injection and event subscribers. It answers like Binance spot (same error codes and
 //! messages, same order statuses, same commission rules) so the engine runs unchanged against it.
 //!
-//! Layout: [`book`] matches one symbol (synthetic levels + resting orders), [`account`] holds
-//! free/locked balances, [`feed`] is the seeded random walk, `order` applies fills to one order, `venue` ties them into the state
+//! Layout: `book` matches one symbol (synthetic levels + resting orders), `account` holds
+//! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order, `venue` ties them into the state
 //! behind one `std::sync::Mutex`. Every call is synchronous under that lock and returns a ready
 //! future; nothing does I/O.
 //!
