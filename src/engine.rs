@@ -13,7 +13,7 @@ use crate::actors::risk_gate::RiskGate;
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
-use crate::domain::{Price, Qty, Symbol};
+use crate::domain::{Price, Qty};
 use crate::events::EventBus;
 use crate::exchange::Exchange;
 use crate::exchange::filters::Instruments;
@@ -182,11 +182,5 @@ impl Engine {
             gateway,
             sim,
         }
-    }
-
-    pub fn symbol(&self, raw: &str) -> Option<Symbol> {
-        Symbol::new(raw)
-            .ok()
-            .filter(|s| self.instruments.get(s).is_some())
     }
 }

@@ -212,6 +212,11 @@ impl Handler<RecordOutcome> for CircuitBreaker {
 
     fn handle(&mut self, msg: RecordOutcome, _: &mut Context<Self>) {
         self.refresh();
+        if msg.venue_ok && self.state == BreakerState::Open {
+            // An answer to some other request (a balance fetch, a query) during the cooldown
+            // does not cut it short: only the cooldown moves an open breaker on.
+            return;
+        }
         if msg.venue_ok {
             self.consecutive_failures = 0;
             self.trial = None;

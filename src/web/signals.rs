@@ -25,14 +25,16 @@ pub async fn submit_signal(engine: &Engine, body: &[u8]) -> (StatusCode, Value) 
         Err(e) => SubmitOutcome::Invalid(e),
     };
     let (status, body) = render(raw_id.as_deref(), &outcome);
-    let reason = outcome.reason();
-    engine.events.publish(EngineEvent::SignalDecision {
-        signal_id: raw_id.unwrap_or_default(),
-        status: outcome.status(),
-        client_order_id: outcome.client_order_id().map(|c| c.to_string()),
-        reason: reason.as_ref().map(|r| r.0.clone()),
-        detail: reason.map(|r| r.1),
-        ts: engine.clock.now(),
+    engine.events.publish_with(|| {
+        let reason = outcome.reason();
+        EngineEvent::SignalDecision {
+            signal_id: raw_id.unwrap_or_default(),
+            status: outcome.status(),
+            client_order_id: outcome.client_order_id().map(|c| c.to_string()),
+            reason: reason.as_ref().map(|r| r.0.clone()),
+            detail: reason.map(|r| r.1),
+            ts: engine.clock.now(),
+        }
     });
     (status, body)
 }

@@ -28,6 +28,10 @@ async fn breaker_opens_after_three_failures_and_closes_after_cooldown() {
         (503, Some("breaker_open")),
         "{body}"
     );
+    // A successful read from the venue during the cooldown does not close the breaker.
+    assert_eq!(t.get("/v1/account").await.0, 200);
+    let (_, st) = t.get("/v1/status").await;
+    assert_eq!(st["breaker"]["state"], "open", "{st}");
     t.advance(29);
     let (status, _) = t
         .signal(
