@@ -156,6 +156,15 @@ impl StreamHandler<ExchangeEvent> for ExchangeGateway {
                     actor.do_send(MarkPrice(price));
                 }
             }
+            ExchangeEvent::Reconnected => {
+                tracing::info!(
+                    venue = self.exchange.venue(),
+                    "venue push connection restored; reconciling open orders"
+                );
+                if let Some(router) = &self.router {
+                    router.do_send(VenueUpdate::Resubscribed);
+                }
+            }
         }
     }
 

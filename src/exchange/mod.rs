@@ -6,6 +6,7 @@
 //! fills; every later change (and, possibly, the same fills again) arrives as an
 //! `ExchangeEvent::Order` on the stream from `subscribe`. Receivers de-duplicate fills by trade id.
 
+pub mod binance;
 pub mod filters;
 pub mod sim;
 
@@ -40,6 +41,10 @@ pub enum ExchangeError {
     /// The venue's rate limit was hit; nothing may be sent until `retry_after` has passed.
     #[error("rate limited by the exchange")]
     RateLimited { retry_after: Option<Duration> },
+    /// The venue refused the credentials or their permissions (bad API key, signature, IP not
+    /// allowed, trading not enabled). Nothing happened; an operator must fix the configuration.
+    #[error("exchange refused the credentials ({code}): {message}")]
+    Auth { code: i64, message: String },
 }
 
 impl ExchangeError {
@@ -79,6 +84,9 @@ pub enum ExchangeEvent {
         price: Price,
         ts: DateTime<Utc>,
     },
+    /// The push connection dropped and is back: anything that happened while it was down was
+    /// not pushed, so the receiver must reconcile (re-query open orders) now.
+    Reconnected,
 }
 
 /// The port every venue adapter implements. Methods return boxed futures so the gateway can hold

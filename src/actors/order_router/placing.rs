@@ -265,7 +265,9 @@ impl OrderRouter {
                     message: message.clone(),
                 }
             }
-            ExchangeError::Connectivity(_) | ExchangeError::RateLimited { .. } => {
+            ExchangeError::Connectivity(_)
+            | ExchangeError::RateLimited { .. }
+            | ExchangeError::Auth { .. } => {
                 order.status = OrderStatus::Rejected;
                 order.reason = Some(format!("not sent: {error}"));
                 SubmitOutcome::ExchangeFailed {
