@@ -44,7 +44,8 @@ pub fn load(
             .map_err(|e| ConfigError::one(format!("{}: {e}", path.display())))?;
         merge(&mut table, overlay);
     }
-    for (key, value) in env {
+    let env: Vec<(String, String)> = env.into_iter().collect();
+    for (key, value) in env.iter().cloned() {
         if let Some(path) = key.strip_prefix(ENV_PREFIX) {
             set_path(&mut table, &segments(path), parse_env_value(&value));
         } else if key == "REDIS_URL" && !value.is_empty() {
@@ -59,6 +60,7 @@ pub fn load(
         .try_into()
         .map_err(|e: toml::de::Error| ConfigError::one(e.to_string()))?;
     let mut problems = config.validate();
+    problems.extend(config.validate_live(&env));
     match config.instruments() {
         Ok(instruments) => problems.extend(config.cross_check(&instruments)),
         Err(e) => problems.push(e),
@@ -246,5 +248,69 @@ mod tests {
     fn unknown_keys_are_refused() {
         let err = load(None, env(&[("REDLINE__HTTP__BINDD", "x")])).unwrap_err();
         assert!(err.to_string().contains("bindd"), "{err}");
+    }
+
+    fn shipped(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("config")
+            .join(name)
+    }
+
+    const KEYS: [(&str, &str); 2] = [
+        ("REDLINE_BINANCE_API_KEY", "k"),
+        ("REDLINE_BINANCE_API_SECRET", "s"),
+    ];
+
+    #[test]
+    fn live_mode_without_keys_is_refused_naming_both_variables() {
+        let err = load(Some(&shipped("binance-testnet.toml")), env(&[])).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0].contains("REDLINE_BINANCE_API_KEY and REDLINE_BINANCE_API_SECRET"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn shipped_live_configs_load_with_keys() {
+        let c = load(Some(&shipped("binance-testnet.toml")), env(&KEYS)).unwrap();
+        assert_eq!(c.mode, super::super::Mode::Live);
+        assert!(!c.exchange.is_mainnet());
+        let c = load(Some(&shipped("local-sim.toml")), env(&KEYS)).unwrap();
+        assert_eq!(c.exchange.rest_url, "http://127.0.0.1:9443");
+    }
+
+    #[test]
+    fn mainnet_needs_the_explicit_real_money_flag() {
+        let mut vars = env(&KEYS);
+        vars.extend(env(&[
+            ("REDLINE__MODE", "live"),
+            ("REDLINE__EXCHANGE__REST_URL", "https://api.binance.com"),
+        ]));
+        let err = load(None, vars.clone()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("i_understand_this_trades_real_money"),
+            "{err}"
+        );
+        vars.extend(env(&[(
+            "REDLINE__EXCHANGE__I_UNDERSTAND_THIS_TRADES_REAL_MONEY",
+            "true",
+        )]));
+        assert!(load(None, vars).unwrap().exchange.is_mainnet());
+    }
+
+    #[test]
+    fn live_urls_must_have_the_right_scheme() {
+        let mut vars = env(&KEYS);
+        vars.extend(env(&[
+            ("REDLINE__MODE", "live"),
+            (
+                "REDLINE__EXCHANGE__WS_API_URL",
+                "http://127.0.0.1:9443/ws-api/v3",
+            ),
+        ]));
+        let err = load(None, vars).unwrap_err();
+        assert!(err.to_string().contains("exchange.ws_api_url"), "{err}");
     }
 }

@@ -2,8 +2,10 @@
 //! `config/default.toml`, an optional file merged over it, and `REDLINE__SECTION__KEY`
 //! environment overrides (see [`load`]); then [`Config::validate`] lists every problem at once.
 
+mod live;
 mod load;
 
+pub use live::{API_KEY_ENV, API_SECRET_ENV, ExchangeConfig, credentials};
 pub use load::{ConfigError, load};
 
 use rust_decimal::Decimal;
@@ -24,6 +26,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub supervisor: SupervisorConfig,
     pub redis: RedisConfig,
+    pub exchange: ExchangeConfig,
     pub sim: SimConfig,
 }
 
@@ -32,7 +35,7 @@ pub struct Config {
 pub enum Mode {
     /// The built-in simulated exchange.
     Paper,
-    /// A real venue (Binance Spot). Not available yet.
+    /// Binance Spot (or its testnet, or `redline sim-exchange`) at the `[exchange]` URLs.
     Live,
 }
 
@@ -141,10 +144,6 @@ impl Config {
                 problems.push(msg);
             }
         };
-        check(
-            self.mode == Mode::Paper,
-            "mode: only \"paper\" is available in this version (live trading on Binance is not built yet)".into(),
-        );
         check(
             self.http.bind.parse::<SocketAddr>().is_ok(),
             format!(
