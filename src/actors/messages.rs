@@ -44,6 +44,7 @@ impl SubmitOutcome {
                 RiskReason::OrderRateLimit
                     | RiskReason::NoMarketPrice
                     | RiskReason::CloseInProgress
+                    | RiskReason::MaxOpenOrders
             ),
             _ => false,
         }
@@ -107,6 +108,8 @@ pub enum RiskReason {
     TradingHalted,
     NoPosition,
     CloseInProgress,
+    /// The venue's MAX_NUM_ORDERS filter: the symbol already has as many open orders as allowed.
+    MaxOpenOrders,
 }
 
 impl RiskReason {
@@ -121,6 +124,7 @@ impl RiskReason {
             RiskReason::TradingHalted => "trading_halted",
             RiskReason::NoPosition => "no_position",
             RiskReason::CloseInProgress => "close_in_progress",
+            RiskReason::MaxOpenOrders => "max_open_orders",
         }
     }
 }

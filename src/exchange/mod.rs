@@ -55,6 +55,17 @@ impl ExchangeError {
     }
 }
 
+/// Installs rustls' `ring` crypto provider for the process (once; later calls do nothing).
+/// Call before building any reqwest client or TLS WebSocket connection: reqwest is built with
+/// `rustls-no-provider` so no second provider (aws-lc) is compiled in.
+pub fn ensure_tls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only if another provider was installed first, which serves just as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Binance's code for "Order does not exist." (query/cancel of an unknown order).
 pub const CODE_NO_SUCH_ORDER: i64 = -2013;
 /// Binance's code for new-order rejections (balance, duplicate id, would-match...).

@@ -58,7 +58,10 @@ impl TestEngine {
         actix_rt::spawn(server);
         let t = Self {
             base,
-            http: reqwest::Client::new(),
+            http: {
+                redline::exchange::ensure_tls();
+                reqwest::Client::new()
+            },
             clock,
             engine,
             sim,

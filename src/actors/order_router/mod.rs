@@ -120,6 +120,9 @@ pub struct OrderRouter {
     /// Ids claimed by an order still passing the breaker and risk gate, so a second request
     /// with the same id cannot slip in while the first awaits.
     reserved: HashSet<ClientOrderId>,
+    /// Orders that were open when last looked at, by symbol: the MAX_NUM_ORDERS count. Pruned
+    /// lazily when counted, so status changes need not update it.
+    live: HashMap<Symbol, HashSet<ClientOrderId>>,
     /// Symbols with a close in flight: a second close would sell the same position twice.
     closing: HashSet<Symbol>,
     /// Signal id → the order it made and when the id was seen, for de-duplication.
@@ -166,6 +169,7 @@ impl OrderRouter {
             supervision: d.supervision,
             orders: HashMap::new(),
             reserved: HashSet::new(),
+            live: HashMap::new(),
             closing: HashSet::new(),
             seen_signals: HashMap::new(),
             seen_order: VecDeque::new(),

@@ -149,6 +149,29 @@ impl OrderRouter {
         self.place(request, None, None)
     }
 
+    /// The venue's MAX_NUM_ORDERS filter, counted over this engine's open orders on the symbol
+    /// (the venue checks again, counting any orders placed elsewhere).
+    fn check_open_orders(&mut self, request: &OrderRequest) -> Result<(), RiskRefusal> {
+        let Some(rules) = self.instruments.get(&request.symbol) else {
+            return Ok(());
+        };
+        if rules.max_open_orders.is_none() {
+            return Ok(());
+        }
+        let orders = &self.orders;
+        let open = match self.live.get_mut(&request.symbol) {
+            Some(ids) => {
+                ids.retain(|id| orders.get(id).is_some_and(|o| !o.status.is_terminal()));
+                ids.len()
+            }
+            None => 0,
+        };
+        rules.check_open_orders(open).map_err(|v| RiskRefusal {
+            reason: RiskReason::MaxOpenOrders,
+            detail: v.to_string(),
+        })
+    }
+
     /// Breaker, then risk gate, then the venue. The order is recorded (PENDING_NEW) before it is
     /// sent, so a report that races the venue's answer always finds it.
     pub(super) fn place(
@@ -158,6 +181,13 @@ impl OrderRouter {
         strategy: Option<String>,
     ) -> Outcome {
         let id = request.client_order_id.clone();
+        if let Err(refusal) = self.check_open_orders(&request) {
+            self.stats.refused += 1;
+            if let Some(signal) = &signal {
+                self.forget_signal(signal);
+            }
+            return done(SubmitOutcome::Refused(refusal));
+        }
         self.reserved.insert(id.clone());
         let (breaker, risk) = (self.breaker.clone(), self.risk.clone());
         let check = request.clone();
@@ -208,6 +238,10 @@ impl OrderRouter {
             let order = Order::new(&request, signal.clone(), strategy, act.clock.now());
             act.publish_order(&order);
             act.orders.insert(id.clone(), order);
+            act.live
+                .entry(request.symbol.clone())
+                .or_default()
+                .insert(id.clone());
             act.stats.orders_sent += 1;
             let sent = act.gateway.send(Submit(request));
             Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {

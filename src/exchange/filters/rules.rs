@@ -1,71 +1,10 @@
-//! Symbol trading rules in Binance's `exchangeInfo` shape, and the checks an order must pass
-//! before it is sent. Parsed straight from the venue's strings into `Decimal`.
-//!
-//! The same rules serve the simulated exchange (loaded from `config/exchange_info.json`) and
-//! the Binance adapter (loaded from `GET /api/v3/exchangeInfo`).
+//! One symbol's rules, flattened from its filters, and the checks an order must pass.
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::domain::{OrderRequest, OrderType, Price, Qty, Symbol};
-
-/// The subset of `exchangeInfo` redline reads. Unknown fields and filter types are ignored,
-/// as the venue adds them over time.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExchangeInfo {
-    pub symbols: Vec<SymbolInfo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SymbolInfo {
-    pub symbol: String,
-    pub status: String,
-    pub base_asset: String,
-    pub quote_asset: String,
-    #[serde(default)]
-    pub filters: Vec<Filter>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "filterType")]
-pub enum Filter {
-    #[serde(rename = "PRICE_FILTER", rename_all = "camelCase")]
-    Price {
-        min_price: Decimal,
-        max_price: Decimal,
-        tick_size: Decimal,
-    },
-    #[serde(rename = "LOT_SIZE", rename_all = "camelCase")]
-    LotSize {
-        min_qty: Decimal,
-        max_qty: Decimal,
-        step_size: Decimal,
-    },
-    #[serde(rename = "MARKET_LOT_SIZE", rename_all = "camelCase")]
-    MarketLotSize {
-        min_qty: Decimal,
-        max_qty: Decimal,
-        step_size: Decimal,
-    },
-    #[serde(rename = "NOTIONAL", rename_all = "camelCase")]
-    Notional {
-        min_notional: Decimal,
-        apply_min_to_market: bool,
-        max_notional: Decimal,
-        apply_max_to_market: bool,
-    },
-    #[serde(rename = "MIN_NOTIONAL", rename_all = "camelCase")]
-    MinNotional {
-        min_notional: Decimal,
-        apply_to_market: bool,
-    },
-    #[serde(other)]
-    Other,
-}
+use super::{Filter, SymbolInfo};
+use crate::domain::{OrderRequest, OrderType, Price, Qty, Side, Symbol};
 
 /// Bounds on one value: `min`/`max` of zero mean "not set", `step` of zero means "any".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -100,6 +39,24 @@ pub struct SymbolRules {
     /// Zero means no maximum.
     pub max_notional: Decimal,
     pub max_notional_applies_to_market: bool,
+    /// PERCENT_PRICE / PERCENT_PRICE_BY_SIDE: how far a limit price may sit from the reference
+    /// price, per side. `None` when the venue sets neither.
+    pub price_band: Option<PriceBand>,
+    /// MAX_NUM_ORDERS: open orders allowed on the symbol at once. `None` = no limit.
+    pub max_open_orders: Option<u32>,
+}
+
+/// The allowed range of a limit price as multiples of the reference price, by side (Binance's
+/// PERCENT_PRICE_BY_SIDE; PERCENT_PRICE gives both sides the same range).
+///
+/// Binance's reference is the symbol's reference price or its `avgPriceMins` average; redline
+/// checks against the last price it knows, the closest it sees. The venue still checks its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceBand {
+    pub bid_up: Decimal,
+    pub bid_down: Decimal,
+    pub ask_up: Decimal,
+    pub ask_down: Decimal,
 }
 
 /// Why an order fails a filter: the Binance filter name (as in "Filter failure: NAME"), the
@@ -135,6 +92,8 @@ impl SymbolRules {
             min_notional_applies_to_market: true,
             max_notional: Decimal::ZERO,
             max_notional_applies_to_market: false,
+            price_band: None,
+            max_open_orders: None,
         };
         for filter in &info.filters {
             match *filter {
@@ -188,6 +147,34 @@ impl SymbolRules {
                 } => {
                     rules.min_notional = min_notional;
                     rules.min_notional_applies_to_market = apply_to_market;
+                }
+                Filter::PercentPrice {
+                    multiplier_up,
+                    multiplier_down,
+                } => {
+                    // PERCENT_PRICE_BY_SIDE is the finer rule; keep it if both are present.
+                    rules.price_band.get_or_insert(PriceBand {
+                        bid_up: multiplier_up,
+                        bid_down: multiplier_down,
+                        ask_up: multiplier_up,
+                        ask_down: multiplier_down,
+                    });
+                }
+                Filter::PercentPriceBySide {
+                    bid_multiplier_up,
+                    bid_multiplier_down,
+                    ask_multiplier_up,
+                    ask_multiplier_down,
+                } => {
+                    rules.price_band = Some(PriceBand {
+                        bid_up: bid_multiplier_up,
+                        bid_down: bid_multiplier_down,
+                        ask_up: ask_multiplier_up,
+                        ask_down: ask_multiplier_down,
+                    })
+                }
+                Filter::MaxNumOrders { max_num_orders } => {
+                    rules.max_open_orders = Some(max_num_orders)
                 }
                 Filter::Other => {}
             }
@@ -280,6 +267,9 @@ impl SymbolRules {
         }
         if let Some(p) = order.price {
             self.check_price(p)?;
+            if let Some(reference) = reference_price {
+                self.check_band(order.side, p, reference)?;
+            }
         }
         let Some(price) = order.price.or(reference_price) else {
             return Ok(());
@@ -319,6 +309,67 @@ impl SymbolRules {
         Ok(())
     }
 
+    /// Checks a limit price against PERCENT_PRICE(_BY_SIDE) around `reference` (the last
+    /// price). A band bound that overflows is treated as no bound.
+    fn check_band(
+        &self,
+        side: Side,
+        price: Price,
+        reference: Price,
+    ) -> Result<(), FilterViolation> {
+        let Some(band) = self.price_band else {
+            return Ok(());
+        };
+        let (up, down) = match side {
+            Side::Buy => (band.bid_up, band.bid_down),
+            Side::Sell => (band.ask_up, band.ask_down),
+        };
+        let (p, r) = (price.0, reference.0);
+        let name = "PERCENT_PRICE_BY_SIDE";
+        if let Some(max) = r.checked_mul(up).filter(|_| !up.is_zero())
+            && p > max
+        {
+            return Err(violation(
+                name,
+                "price",
+                format!(
+                    "price {p} is more than {}x the last price {r} (above {})",
+                    up.normalize(),
+                    max.normalize()
+                ),
+            ));
+        }
+        if let Some(min) = r.checked_mul(down)
+            && p < min
+        {
+            return Err(violation(
+                name,
+                "price",
+                format!(
+                    "price {p} is less than {}x the last price {r} (below {})",
+                    down.normalize(),
+                    min.normalize()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks MAX_NUM_ORDERS: whether one more order may rest when `open` already are.
+    pub fn check_open_orders(&self, open: usize) -> Result<(), FilterViolation> {
+        match self.max_open_orders {
+            Some(max) if open >= max as usize => Err(violation(
+                "MAX_NUM_ORDERS",
+                "symbol",
+                format!(
+                    "{} already has {open} open orders, the venue's maximum is {max}",
+                    self.symbol
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Rounds a quantity down to the lot step (never up: an order must not exceed its intent).
     /// `None` only if the arithmetic overflows.
     pub fn floor_qty(&self, qty: Qty, market: bool) -> Option<Qty> {
@@ -331,145 +382,5 @@ impl SymbolRules {
             return Some(qty);
         }
         qty.0.checked_div(step)?.floor().checked_mul(step).map(Qty)
-    }
-}
-
-/// All symbols' rules, keyed by symbol. Immutable once loaded; shared by `Arc`.
-#[derive(Debug, Clone, Default)]
-pub struct Instruments {
-    by_symbol: BTreeMap<Symbol, SymbolRules>,
-}
-
-impl Instruments {
-    pub fn from_exchange_info_json(json: &str) -> Result<Self, String> {
-        let info: ExchangeInfo =
-            serde_json::from_str(json).map_err(|e| format!("exchangeInfo: {e}"))?;
-        Self::from_exchange_info(&info)
-    }
-
-    pub fn from_exchange_info(info: &ExchangeInfo) -> Result<Self, String> {
-        let mut by_symbol = BTreeMap::new();
-        for s in &info.symbols {
-            let rules = SymbolRules::from_info(s)?;
-            by_symbol.insert(rules.symbol.clone(), rules);
-        }
-        Ok(Self { by_symbol })
-    }
-
-    pub fn get(&self, symbol: &Symbol) -> Option<&SymbolRules> {
-        self.by_symbol.get(symbol)
-    }
-
-    pub fn symbols(&self) -> impl Iterator<Item = &Symbol> {
-        self.by_symbol.keys()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &SymbolRules> {
-        self.by_symbol.values()
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_symbol.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_symbol.is_empty()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{ClientOrderId, Side, TimeInForce};
-    use std::str::FromStr;
-
-    const SHARED_FILTERS: &str = "../shared/binance/fixtures/rest/filters_all_examples.json";
-
-    fn rules() -> SymbolRules {
-        let filters = std::fs::read_to_string(SHARED_FILTERS)
-            .expect("shared/binance fixtures must sit beside the checkout");
-        let json = format!(
-            r#"{{"symbol":"ETHBTC","status":"TRADING","baseAsset":"ETH","quoteAsset":"BTC","filters":{filters}}}"#
-        );
-        SymbolRules::from_info(&serde_json::from_str(&json).unwrap()).unwrap()
-    }
-
-    fn order(kind: OrderType, qty: &str, price: Option<&str>) -> OrderRequest {
-        OrderRequest {
-            client_order_id: ClientOrderId::new("c").unwrap(),
-            symbol: Symbol::new("ETHBTC").unwrap(),
-            side: Side::Buy,
-            order_type: kind,
-            quantity: Qty::from_str(qty).unwrap(),
-            price: price.map(|p| Price::from_str(p).unwrap()),
-            time_in_force: TimeInForce::Gtc,
-        }
-    }
-
-    #[test]
-    fn parses_every_binance_filter_example() {
-        let r = rules();
-        assert_eq!(r.price.step, Decimal::from_str("0.000001").unwrap());
-        assert_eq!(r.lot.step, Decimal::from_str("0.001").unwrap());
-        assert_eq!(r.min_notional, Decimal::from_str("10").unwrap());
-        assert_eq!(r.max_notional, Decimal::from_str("10000").unwrap());
-    }
-
-    #[test]
-    fn each_filter_blocks_and_passes() {
-        let r = rules();
-        let ok = order(OrderType::Limit, "1", Some("20"));
-        assert_eq!(r.check_order(&ok, None), Ok(()));
-        let cases = [
-            (
-                order(OrderType::Limit, "1.0005", Some("20")),
-                "LOT_SIZE",
-                "quantity",
-            ),
-            (
-                order(OrderType::Limit, "0.0001", Some("20")),
-                "LOT_SIZE",
-                "quantity",
-            ),
-            (
-                order(OrderType::Limit, "1", Some("20.0000001")),
-                "PRICE_FILTER",
-                "price",
-            ),
-            (
-                order(OrderType::Limit, "1", Some("200000")),
-                "PRICE_FILTER",
-                "price",
-            ),
-            (
-                order(OrderType::Limit, "1", Some("1")),
-                "NOTIONAL",
-                "quantity",
-            ),
-            (
-                order(OrderType::Limit, "1000", Some("20")),
-                "NOTIONAL",
-                "quantity",
-            ),
-        ];
-        for (o, filter, field) in cases {
-            let v = r.check_order(&o, None).expect_err(filter);
-            assert_eq!((v.filter, v.field), (filter, field), "{v}");
-        }
-        // NOTIONAL's applyMinToMarket=false: a small market order passes the notional check.
-        let small_market = order(OrderType::Market, "0.001", None);
-        assert_eq!(
-            r.check_order(&small_market, Some(Price::from_str("1").unwrap())),
-            Ok(())
-        );
-    }
-
-    #[test]
-    fn floor_qty_rounds_down_to_the_step() {
-        let r = rules();
-        let q = r
-            .floor_qty(Qty::from_str("1.23456").unwrap(), false)
-            .unwrap();
-        assert_eq!(q, Qty::from_str("1.234").unwrap());
     }
 }
