@@ -1,0 +1,2 @@
+//! Fixture-driven tests of the Binance adapter.
+mod fixtures;
