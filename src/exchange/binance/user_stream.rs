@@ -188,7 +188,7 @@ impl UserStream {
     }
 
     /// Handles one text frame; `Some(reason)` when the connection must be replaced.
-    fn handle(&self, text: &str) -> Option<String> {
+    pub(super) fn handle(&self, text: &str) -> Option<String> {
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
             Err(e) => {

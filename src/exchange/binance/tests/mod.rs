@@ -1,2 +1,3 @@
 //! Fixture-driven tests of the Binance adapter.
 mod fixtures;
+mod mock;
