@@ -135,7 +135,7 @@ impl MarketStream {
     }
 
     async fn refresh_prices(&self) {
-        match super::fetch_prices(&self.rest, &self.symbols).await {
+        match super::endpoints::prices(&self.rest, &self.symbols).await {
             Ok(prices) => {
                 let now = chrono::Utc::now();
                 for (symbol, price) in prices {

@@ -3,8 +3,8 @@
 //! user-data stream) and its market streams.
 //!
 //! Layout: `signing` (HMAC and credentials, shared with the simulator server), `rest` (the
-//! signed client and the venue's clock), `limits` (request pacing), `error` (what each failure
-//! means), `models` (wire types) and `parse` (wire → domain), `user_stream` and `market_stream`
+//! signed client and the venue's clock), `endpoints` (each REST call, its weight and answer),
+//! `limits` (request pacing), `error` (what each failure means), `models` (wire types) and `parse` (wire → domain), `user_stream` and `market_stream`
 //! (the two WebSocket tasks), `reconnect` (backoff and socket upkeep), `fanout` (subscribers).
 //!
 //! # Contract details
@@ -24,6 +24,7 @@
 //!   end only on [`BinanceExchange::shutdown`] or when every handle is dropped.
 //!   `ExchangeEvent::Reconnected` follows every user-data resubscription.
 
+pub mod endpoints;
 pub mod error;
 pub mod fanout;
 pub mod limits;
@@ -39,26 +40,21 @@ pub mod user_stream;
 mod tests;
 
 use reqwest::Method;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use crate::domain::{ClientOrderId, OrderReport, OrderRequest, OrderType, Price, Side, Symbol};
+use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Symbol};
 use crate::exchange::filters::ExchangeInfo;
 use crate::exchange::{Balance, BoxFuture, Exchange, ExchangeError, ExchangeEvent};
 use fanout::Fanout;
 use limits::{Limits, LimitsSnapshot};
-use models::{Account, Cancelled, ExchangeLimits, MyTrade, RateLimit, TickerPrice, WireOrder};
+use models::{ExchangeLimits, RateLimit};
 use rest::{Call, Rest};
 pub use signing::Credentials;
 use user_stream::BalanceCache;
-
-/// Weight of `GET /api/v3/openOrders` without a symbol (per symbol it is 6).
-const OPEN_ORDERS_ALL_WEIGHT: u32 = 80;
-const OPEN_ORDERS_ONE_WEIGHT: u32 = 6;
 
 /// Everything the adapter needs to start.
 #[derive(Debug, Clone)]
@@ -128,32 +124,6 @@ impl std::fmt::Debug for BinanceExchange {
     }
 }
 
-fn symbols_param(symbols: &[Symbol]) -> String {
-    let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
-    serde_json::to_string(&names).unwrap_or_default()
-}
-
-/// Last prices of `symbols` (of every symbol if empty).
-pub(crate) async fn fetch_prices(
-    rest: &Rest,
-    symbols: &[Symbol],
-) -> Result<Vec<(Symbol, Price)>, ExchangeError> {
-    let mut call = Call::new(Method::GET, "/api/v3/ticker/price", 4);
-    if !symbols.is_empty() {
-        call = call.param("symbols", symbols_param(symbols));
-    }
-    let tickers: Vec<TickerPrice> = rest.json(&call).await?;
-    Ok(parse::prices(&tickers))
-}
-
-fn unreadable(e: String) -> ExchangeError {
-    ExchangeError::UnknownOutcome(format!("Binance answer not usable: {e}"))
-}
-
-fn unreadable_read(e: String) -> ExchangeError {
-    ExchangeError::Connectivity(format!("Binance answer not usable: {e}"))
-}
-
 impl BinanceExchange {
     /// Syncs time, loads exchangeInfo (for `symbols`), sizes the rate limiters from its
     /// rateLimits, and starts re-syncing the clock every `time_sync_interval`.
@@ -174,11 +144,11 @@ impl BinanceExchange {
         rest.sync_time().await?;
         let mut call = Call::new(Method::GET, "/api/v3/exchangeInfo", 20);
         if !settings.symbols.is_empty() {
-            call = call.param("symbols", symbols_param(&settings.symbols));
+            call = call.param("symbols", endpoints::symbols_param(&settings.symbols));
         }
         let body = rest.send(&call).await?;
         let info: ExchangeInfo = serde_json::from_str(&body)
-            .map_err(|e| unreadable_read(format!("exchangeInfo: {e}")))?;
+            .map_err(|e| endpoints::unreadable_read(format!("exchangeInfo: {e}")))?;
         let venue_limits: ExchangeLimits = serde_json::from_str(&body).unwrap_or_default();
         let usable = venue_limits
             .rate_limits
@@ -230,26 +200,7 @@ impl BinanceExchange {
     /// Cancels every open order (and order list) on `symbol`: `DELETE /api/v3/openOrders`.
     pub fn cancel_all(&self, symbol: Symbol) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
         let rest = self.inner.rest.clone();
-        Box::pin(async move {
-            let call = Call::new(Method::DELETE, "/api/v3/openOrders", 1)
-                .signed()
-                .param("symbol", symbol.as_str());
-            let entries: Vec<Value> = rest.json(&call).await?;
-            let mut reports = Vec::new();
-            for entry in entries {
-                match Cancelled::from_value(entry).map_err(|e| unreadable(e.to_string()))? {
-                    Cancelled::Order(o) => {
-                        reports.push(parse::order_report(&o, None).map_err(unreadable)?)
-                    }
-                    Cancelled::List(list) => {
-                        for o in &list.order_reports {
-                            reports.push(parse::order_report(o, None).map_err(unreadable)?);
-                        }
-                    }
-                }
-            }
-            Ok(reports)
-        })
+        Box::pin(async move { endpoints::cancel_all(&rest, &symbol).await })
     }
 
     /// Request counters and any ban, for metrics.
@@ -303,65 +254,6 @@ impl BinanceExchange {
         i.runtime.spawn(user.run());
         i.runtime.spawn(market.run());
     }
-
-    async fn query_order(
-        rest: Arc<Rest>,
-        symbol: Symbol,
-        id: ClientOrderId,
-    ) -> Result<OrderReport, ExchangeError> {
-        let call = Call::new(Method::GET, "/api/v3/order", 4)
-            .signed()
-            .param("symbol", symbol.as_str())
-            .param("origClientOrderId", id.as_str());
-        let order: WireOrder = rest.json(&call).await?;
-        let mut report = parse::order_report(&order, None).map_err(unreadable_read)?;
-        if report.executed_qty.is_positive() {
-            let call = Call::new(Method::GET, "/api/v3/myTrades", 5)
-                .signed()
-                .param("symbol", symbol.as_str())
-                .param("orderId", order.order_id.to_string());
-            let trades: Vec<MyTrade> = rest.json(&call).await?;
-            report.fills =
-                parse::trade_fills(&trades, &report.client_order_id).map_err(unreadable_read)?;
-        }
-        Ok(report)
-    }
-}
-
-/// The `POST /api/v3/order` for `order`.
-pub fn order_call(order: &OrderRequest) -> Call {
-    let side = match order.side {
-        Side::Buy => "BUY",
-        Side::Sell => "SELL",
-    };
-    let mut call = Call::new(Method::POST, "/api/v3/order", 1)
-        .signed()
-        .order()
-        .param("symbol", order.symbol.as_str())
-        .param("side", side);
-    call = match (order.order_type, order.price) {
-        (OrderType::Limit, Some(price)) => {
-            let tif = match order.time_in_force {
-                crate::domain::TimeInForce::Gtc => "GTC",
-                crate::domain::TimeInForce::Ioc => "IOC",
-                crate::domain::TimeInForce::Fok => "FOK",
-            };
-            call.param("type", "LIMIT")
-                .param("timeInForce", tif)
-                .param("quantity", order.quantity.to_string())
-                .param("price", price.to_string())
-        }
-        // A limit order without a price cannot be built by the engine; sent as it is, the
-        // venue refuses it (-1102) and nothing happens.
-        (OrderType::Limit, None) => call
-            .param("type", "LIMIT")
-            .param("quantity", order.quantity.to_string()),
-        (OrderType::Market, _) => call
-            .param("type", "MARKET")
-            .param("quantity", order.quantity.to_string()),
-    };
-    call.param("newClientOrderId", order.client_order_id.as_str())
-        .param("newOrderRespType", "FULL")
 }
 
 impl Exchange for BinanceExchange {
@@ -371,10 +263,7 @@ impl Exchange for BinanceExchange {
 
     fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>> {
         let rest = self.inner.rest.clone();
-        Box::pin(async move {
-            let answer: WireOrder = rest.json(&order_call(&order)).await?;
-            parse::order_report(&answer, Some(order.side)).map_err(unreadable)
-        })
+        Box::pin(async move { endpoints::submit(&rest, &order).await })
     }
 
     fn cancel(
@@ -383,14 +272,7 @@ impl Exchange for BinanceExchange {
         id: ClientOrderId,
     ) -> BoxFuture<Result<OrderReport, ExchangeError>> {
         let rest = self.inner.rest.clone();
-        Box::pin(async move {
-            let call = Call::new(Method::DELETE, "/api/v3/order", 1)
-                .signed()
-                .param("symbol", symbol.as_str())
-                .param("origClientOrderId", id.as_str());
-            let answer: WireOrder = rest.json(&call).await?;
-            parse::order_report(&answer, None).map_err(unreadable)
-        })
+        Box::pin(async move { endpoints::cancel(&rest, &symbol, &id).await })
     }
 
     fn query(
@@ -398,55 +280,25 @@ impl Exchange for BinanceExchange {
         symbol: Symbol,
         id: ClientOrderId,
     ) -> BoxFuture<Result<OrderReport, ExchangeError>> {
-        Box::pin(Self::query_order(self.inner.rest.clone(), symbol, id))
+        let rest = self.inner.rest.clone();
+        Box::pin(async move { endpoints::query(&rest, &symbol, &id).await })
     }
 
     fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
         let rest = self.inner.rest.clone();
         let symbols = self.inner.symbols.clone();
-        Box::pin(async move {
-            let per_symbol = u32::try_from(symbols.len())
-                .ok()
-                .and_then(|n| n.checked_mul(OPEN_ORDERS_ONE_WEIGHT))
-                .is_some_and(|w| w > 0 && w <= OPEN_ORDERS_ALL_WEIGHT);
-            let calls: Vec<Call> = if per_symbol {
-                symbols
-                    .iter()
-                    .map(|s| {
-                        Call::new(Method::GET, "/api/v3/openOrders", OPEN_ORDERS_ONE_WEIGHT)
-                            .signed()
-                            .param("symbol", s.as_str())
-                    })
-                    .collect()
-            } else {
-                vec![Call::new(Method::GET, "/api/v3/openOrders", OPEN_ORDERS_ALL_WEIGHT).signed()]
-            };
-            let mut reports = Vec::new();
-            for call in calls {
-                let orders: Vec<WireOrder> = rest.json(&call).await?;
-                for o in &orders {
-                    reports.push(parse::order_report(o, None).map_err(unreadable_read)?);
-                }
-            }
-            Ok(reports)
-        })
+        Box::pin(async move { endpoints::open_orders(&rest, &symbols).await })
     }
 
     fn balances(&self) -> BoxFuture<Result<Vec<Balance>, ExchangeError>> {
         let rest = self.inner.rest.clone();
-        Box::pin(async move {
-            let call = Call::new(Method::GET, "/api/v3/account", 20)
-                .signed()
-                .param("omitZeroBalances", "true");
-            let account: Account = rest.json(&call).await?;
-            Ok(parse::balances(&account))
-        })
+        Box::pin(async move { endpoints::balances(&rest).await })
     }
 
     fn prices(&self) -> BoxFuture<Result<Vec<(Symbol, Price)>, ExchangeError>> {
         let rest = self.inner.rest.clone();
         let symbols = self.inner.symbols.clone();
-        Box::pin(async move { fetch_prices(&rest, &symbols).await })
+        Box::pin(async move { endpoints::prices(&rest, &symbols).await })
     }
 
     fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent> {

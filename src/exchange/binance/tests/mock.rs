@@ -28,7 +28,7 @@ struct Seen {
 type Answer = (u16, Vec<(&'static str, String)>, String);
 
 #[derive(Default)]
-struct Script {
+pub(super) struct Script {
     seen: Vec<Seen>,
     answers: VecDeque<Answer>,
 }
@@ -83,6 +83,11 @@ async fn answer(req: HttpRequest, script: web::Data<Arc<Mutex<Script>>>) -> Http
 }
 
 async fn start() -> (BinanceExchange, Arc<Mutex<Script>>) {
+    start_with("ws://127.0.0.1:1/ws-api/v3".into()).await
+}
+
+/// The mock REST venue, with the user-data stream at `ws_api_url`.
+pub(super) async fn start_with(ws_api_url: String) -> (BinanceExchange, Arc<Mutex<Script>>) {
     let script = Arc::new(Mutex::new(Script::default()));
     let data = web::Data::new(script.clone());
     let server = HttpServer::new(move || {
@@ -97,7 +102,7 @@ async fn start() -> (BinanceExchange, Arc<Mutex<Script>>) {
     actix_rt::spawn(server.run());
     let settings = BinanceSettings {
         rest_url: format!("http://127.0.0.1:{port}"),
-        ws_api_url: "ws://127.0.0.1:1/ws-api/v3".into(),
+        ws_api_url,
         stream_url: "ws://127.0.0.1:1".into(),
         credentials: Credentials::new("the-key", "the-secret"),
         recv_window_ms: 5000,
