@@ -76,7 +76,10 @@ pub async fn submit(rest: &Rest, order: &OrderRequest) -> Result<OrderReport, Ex
     parse::order_report(&answer, Some(order.side)).map_err(unreadable)
 }
 
-/// `DELETE /api/v3/order` by the engine's id (weight 1).
+/// `DELETE /api/v3/order` by the engine's id (weight 1). When the cancelled order had
+/// executed anything, its fills are fetched as for a query: the cancel answer ends the order,
+/// so a fill the stream missed would otherwise never be re-queried. If that fetch fails the
+/// cancel is still reported (it happened), without fills.
 pub async fn cancel(
     rest: &Rest,
     symbol: &Symbol,
@@ -87,7 +90,31 @@ pub async fn cancel(
         .param("symbol", symbol.as_str())
         .param("origClientOrderId", id.as_str());
     let answer: WireOrder = rest.json(&call).await?;
-    parse::order_report(&answer, None).map_err(unreadable)
+    let mut report = parse::order_report(&answer, None).map_err(unreadable)?;
+    if report.executed_qty.is_positive() {
+        match order_fills(rest, symbol, answer.order_id, &report.client_order_id).await {
+            Ok(fills) => report.fills = fills,
+            Err(e) => {
+                tracing::warn!(id = %report.client_order_id, error = %e, "cancelled order's fills not fetched")
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// `GET /api/v3/myTrades?orderId=` (weight 5): one order's fills, with trade ids and fees.
+async fn order_fills(
+    rest: &Rest,
+    symbol: &Symbol,
+    order_id: u64,
+    id: &ClientOrderId,
+) -> Result<Vec<crate::domain::Fill>, ExchangeError> {
+    let call = Call::new(Method::GET, "/api/v3/myTrades", 5)
+        .signed()
+        .param("symbol", symbol.as_str())
+        .param("orderId", order_id.to_string());
+    let trades: Vec<MyTrade> = rest.json(&call).await?;
+    parse::trade_fills(&trades, id).map_err(unreadable_read)
 }
 
 /// `GET /api/v3/order` (weight 4), plus `GET /api/v3/myTrades?orderId=` (weight 5) for the
@@ -104,13 +131,7 @@ pub async fn query(
     let order: WireOrder = rest.json(&call).await?;
     let mut report = parse::order_report(&order, None).map_err(unreadable_read)?;
     if report.executed_qty.is_positive() {
-        let call = Call::new(Method::GET, "/api/v3/myTrades", 5)
-            .signed()
-            .param("symbol", symbol.as_str())
-            .param("orderId", order.order_id.to_string());
-        let trades: Vec<MyTrade> = rest.json(&call).await?;
-        report.fills =
-            parse::trade_fills(&trades, &report.client_order_id).map_err(unreadable_read)?;
+        report.fills = order_fills(rest, symbol, order.order_id, &report.client_order_id).await?;
     }
     Ok(report)
 }

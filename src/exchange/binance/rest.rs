@@ -250,11 +250,15 @@ impl Rest {
         if call.signed {
             request = request.header("X-MBX-APIKEY", &self.credentials.api_key);
         }
-        let transport =
-            |e: reqwest::Error| classify_transport(transport_kind(&e), &e.to_string(), call.effect);
+        // Without the URL: it carries the signed query, which has no place in logs.
+        let transport = |e: reqwest::Error| {
+            let e = e.without_url();
+            classify_transport(transport_kind(&e), &e.to_string(), call.effect)
+        };
         let response = request.send().await.map_err(|e| {
+            let e = transport(e);
             tracing::warn!(method = %call.method, path = call.path, error = %e, "Binance request failed");
-            transport(e)
+            e
         })?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();

@@ -339,3 +339,69 @@ async fn a_query_of_a_filled_order_recovers_its_fills_from_my_trades() {
             .starts_with("symbol=LTCBTC&orderId=1&recvWindow=5000&timestamp=")
     );
 }
+
+fn paths(script: &Arc<Mutex<Script>>) -> Vec<String> {
+    let s = script.lock().unwrap();
+    s.seen
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+const STALE: &str =
+    r#"{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}"#;
+
+#[actix_rt::test]
+async fn a_stale_timestamp_resyncs_the_clock_retries_a_read_and_never_a_write() {
+    let (ex, script) = start().await;
+    push(&script, (400, vec![], STALE.into()));
+    let account = fixture("rest/account_response.json");
+    push(&script, (200, vec![], account));
+    let balances = ex.balances().await.unwrap();
+    assert_eq!(balances[1].asset, "LTC");
+    let seen = paths(&script);
+    assert_eq!(
+        &seen[2..],
+        [
+            "GET /api/v3/account",
+            "GET /api/v3/time",
+            "GET /api/v3/account"
+        ]
+    );
+
+    push(&script, (400, vec![], STALE.into()));
+    match ex.submit(limit_buy()).await {
+        Err(ExchangeError::Rejected { code: -1021, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let seen = paths(&script);
+    assert_eq!(&seen[5..], ["POST /api/v3/order", "GET /api/v3/time"]);
+}
+
+#[actix_rt::test]
+async fn a_cancel_of_a_partly_filled_order_carries_its_fills() {
+    let (ex, script) = start().await;
+    let mut answer: serde_json::Value =
+        serde_json::from_str(&fixture("rest/cancel_order_response.json")).unwrap();
+    answer["executedQty"] = "0.25".into();
+    answer["cummulativeQuoteQty"] = "0.5".into();
+    push(&script, (200, vec![], answer.to_string()));
+    let trades = r#"[{"symbol":"LTCBTC","id":9,"orderId":4,"orderListId":-1,"price":"2","qty":"0.25",
+        "quoteQty":"0.5","commission":"0.0005","commissionAsset":"BTC","time":1684804350000,
+        "isBuyer":true,"isMaker":true,"isBestMatch":true}]"#;
+    push(&script, (200, vec![], trades.into()));
+    let report = ex
+        .cancel(
+            Symbol::new("LTCBTC").unwrap(),
+            ClientOrderId::new("myOrder1").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.status, report.client_order_id.as_str()),
+        (OrderStatus::Canceled, "myOrder1")
+    );
+    assert_eq!((report.fills.len(), report.fills[0].trade_id), (1, 9));
+    let req = last(&script);
+    assert!(req.query.starts_with("symbol=LTCBTC&orderId=4&"));
+}
