@@ -25,7 +25,7 @@ struct Seen {
 }
 
 /// A scripted answer: status, extra headers, body.
-type Answer = (u16, Vec<(&'static str, String)>, String);
+pub(super) type Answer = (u16, Vec<(&'static str, String)>, String);
 
 #[derive(Default)]
 pub(super) struct Script {
@@ -83,11 +83,18 @@ async fn answer(req: HttpRequest, script: web::Data<Arc<Mutex<Script>>>) -> Http
 }
 
 async fn start() -> (BinanceExchange, Arc<Mutex<Script>>) {
-    start_with("ws://127.0.0.1:1/ws-api/v3".into()).await
+    start_with(
+        "ws://127.0.0.1:1/ws-api/v3".into(),
+        "ws://127.0.0.1:1".into(),
+    )
+    .await
 }
 
 /// The mock REST venue, with the user-data stream at `ws_api_url`.
-pub(super) async fn start_with(ws_api_url: String) -> (BinanceExchange, Arc<Mutex<Script>>) {
+pub(super) async fn start_with(
+    ws_api_url: String,
+    stream_url: String,
+) -> (BinanceExchange, Arc<Mutex<Script>>) {
     let script = Arc::new(Mutex::new(Script::default()));
     let data = web::Data::new(script.clone());
     let server = HttpServer::new(move || {
@@ -103,7 +110,7 @@ pub(super) async fn start_with(ws_api_url: String) -> (BinanceExchange, Arc<Mute
     let settings = BinanceSettings {
         rest_url: format!("http://127.0.0.1:{port}"),
         ws_api_url,
-        stream_url: "ws://127.0.0.1:1".into(),
+        stream_url,
         credentials: Credentials::new("the-key", "the-secret"),
         recv_window_ms: 5000,
         request_timeout: Duration::from_secs(5),
@@ -115,7 +122,7 @@ pub(super) async fn start_with(ws_api_url: String) -> (BinanceExchange, Arc<Mute
     (ex, script)
 }
 
-fn push(script: &Arc<Mutex<Script>>, answer: Answer) {
+pub(super) fn push(script: &Arc<Mutex<Script>>, answer: Answer) {
     script.lock().unwrap().answers.push_back(answer);
 }
 

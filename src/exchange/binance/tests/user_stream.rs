@@ -69,7 +69,7 @@ async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<ExchangeEvent>) -> E
 async fn events_flow_and_a_dropped_connection_resubscribes_with_reconnected() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/ws-api/v3", listener.local_addr().unwrap());
-    let (ex, _script) = start_with(url).await;
+    let (ex, _script) = start_with(url, "ws://127.0.0.1:1".into()).await;
     let mut first = ex.subscribe();
     let mut ws = accept_subscription(&listener).await;
     ws.send(Message::Ping(vec![1, 2].into())).await.unwrap();
@@ -121,4 +121,59 @@ async fn events_flow_and_a_dropped_connection_resubscribes_with_reconnected() {
             .unwrap(),
         None
     );
+}
+
+// tungstenite's handshake callback returns its (large) error response type.
+#[allow(clippy::result_large_err)]
+#[actix_rt::test]
+async fn trades_become_prices_and_a_market_reconnect_rereads_prices_without_reconnected() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("ws://{}", listener.local_addr().unwrap());
+    let (ex, script) = start_with("ws://127.0.0.1:1/ws-api/v3".into(), base).await;
+    let prices = r#"[{"symbol":"BTCUSDT","price":"65000.50"}]"#;
+    super::mock::push(&script, (200, vec![], prices.into()));
+    let mut rx = ex.subscribe();
+
+    let accept = || async {
+        let (tcp, _) = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut path = String::new();
+        let ws = tokio_tungstenite::accept_hdr_async(
+            tcp,
+            |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+                path = req.uri().to_string();
+                Ok(resp)
+            },
+        )
+        .await
+        .unwrap();
+        (ws, path)
+    };
+    let (mut ws, path) = accept().await;
+    assert_eq!(path, "/stream?streams=btcusdt@trade");
+    let trade = fixture("market_streams/trade.json").replace("BNBBTC", "BTCUSDT");
+    let frame = format!(r#"{{"stream":"btcusdt@trade","data":{trade}}}"#);
+    ws.send(Message::Text(frame.into())).await.unwrap();
+    let ExchangeEvent::Price { symbol, price, .. } = next(&mut rx).await else {
+        panic!("price expected")
+    };
+    assert_eq!(
+        (symbol.as_str(), price.to_string()),
+        ("BTCUSDT", "0.001".to_string())
+    );
+
+    ws.send(Message::Text(
+        fixture("market_streams/serverShutdown_combined.json").into(),
+    ))
+    .await
+    .unwrap();
+    let (_ws, _) = accept().await;
+    // After the reconnect, the last price is re-read over REST; no Reconnected for market data.
+    let ExchangeEvent::Price { price, .. } = next(&mut rx).await else {
+        panic!("price expected")
+    };
+    assert_eq!(price.to_string(), "65000.5");
+    ex.shutdown();
 }
