@@ -4,8 +4,9 @@
 //!
 //! Layout: `signing` (HMAC and credentials, shared with the simulator server), `rest` (the
 //! signed client and the venue's clock), `endpoints` (each REST call, its weight and answer),
-//! `limits` (request pacing), `error` (what each failure means), `models` (wire types) and `parse` (wire → domain), `user_stream` and `market_stream`
-//! (the two WebSocket tasks), `reconnect` (backoff and socket upkeep), `fanout` (subscribers).
+//! `limits` (request pacing), `error` (what each failure means), `models` (wire types) and
+//! `parse` (wire → domain), `user_stream` and `market_stream` (the two WebSocket tasks),
+//! `reconnect` (backoff and socket upkeep), `fanout` (subscribers).
 //!
 //! # Contract details
 //! - `submit` sends `POST /api/v3/order` with `newClientOrderId` = the engine's id and
@@ -15,7 +16,9 @@
 //!   anything, `GET /api/v3/myTrades?orderId=` (weight 5) adds its fills, so a fill missed on the
 //!   stream is recovered with its trade id, price, quantity, commission and maker flag. If that
 //!   second call fails the query fails (a report claiming executed quantity without its fills
-//!   would move the order without moving the position).
+//!   would move the order without moving the position). `cancel` does the same when the
+//!   cancelled order had executed anything (its fills are then best effort: the cancel is
+//!   reported even if they cannot be fetched).
 //! - `open_orders` asks per configured symbol (weight 6 each) while that costs no more than the
 //!   all-symbols call (weight 80, i.e. up to 13 symbols), else makes the one call.
 //! - `prices` reads `ticker/price` for the configured symbols (weight 4).
@@ -23,6 +26,8 @@
 //!   returns a fresh receiver of every later event. Receivers stay open across reconnects and
 //!   end only on [`BinanceExchange::shutdown`] or when every handle is dropped.
 //!   `ExchangeEvent::Reconnected` follows every user-data resubscription.
+//! - `connect` must run inside the tokio runtime that will host the adapter's tasks (stream
+//!   tasks and the clock re-sync are spawned on it, whichever thread later calls `subscribe`).
 
 pub mod endpoints;
 pub mod error;
