@@ -1,0 +1,5 @@
+//! Fixture-driven tests of the Binance adapter.
+mod fixtures;
+mod limits;
+mod mock;
+mod user_stream;

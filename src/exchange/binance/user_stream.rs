@@ -1,0 +1,250 @@
+//! The user-data stream over the WebSocket API: one connection per adapter, subscribed with
+//! `userDataStream.subscribe.signature` (HMAC over the sorted params, `apiKey` included), whose
+//! wrapped events `{"subscriptionId":N,"event":{...}}` become `ExchangeEvent`s:
+//!
+//! - `executionReport` → `ExchangeEvent::Order` (with the fill when `x` is TRADE);
+//! - `outboundAccountPosition` → the adapter's balance cache ([`BinanceExchange::cached_balances`]);
+//! - `balanceUpdate`, `externalLockUpdate`, `listStatus` → logged (order lists are the next issue);
+//! - `eventStreamTerminated`, `serverShutdown` → reconnect at once.
+//!
+//! The connection is replaced with jittered backoff whenever it fails, goes silent or nears 24 h;
+//! every subscription after the first attempt emits `ExchangeEvent::Reconnected`, because events
+//! sent while no subscription was live are lost and the receiver must reconcile.
+//!
+//! [`BinanceExchange::cached_balances`]: super::BinanceExchange::cached_balances
+
+use futures_util::SinkExt;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::error::CODE_INVALID_TIMESTAMP;
+use super::fanout::Fanout;
+use super::models::{UserEvent, WsResponse};
+use super::parse;
+use super::reconnect::{self, Backoff, MAX_CONNECTION_AGE, Read, Socket};
+use super::rest::Rest;
+use super::signing::ws_payload;
+use crate::exchange::{Balance, ExchangeEvent};
+
+/// Latest balances by asset, from `outboundAccountPosition`.
+pub type BalanceCache = Arc<Mutex<BTreeMap<String, Balance>>>;
+
+/// Everything the user-data task needs.
+pub struct UserStream {
+    /// e.g. `wss://ws-api.binance.com/ws-api/v3`.
+    pub url: String,
+    /// Signing, the venue's clock, and re-syncing it on -1021.
+    pub rest: Arc<Rest>,
+    pub fanout: Arc<Fanout>,
+    pub balances: BalanceCache,
+    /// Connect and subscribe must each finish within this.
+    pub timeout: Duration,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Why a connection ended.
+enum End {
+    /// The adapter shut down: stop for good.
+    Shutdown,
+    /// The connection worked, then ended; reconnect soon.
+    Dropped(String),
+    /// Connect or subscribe failed; back off.
+    Failed(String),
+}
+
+impl UserStream {
+    /// Runs until the adapter shuts down.
+    pub async fn run(mut self) {
+        let mut backoff = Backoff::default();
+        let mut first_attempt = true;
+        loop {
+            match self.session(first_attempt).await {
+                End::Shutdown => return,
+                End::Dropped(why) => {
+                    tracing::warn!(reason = %why, "Binance user-data stream dropped; reconnecting");
+                    backoff.reset();
+                }
+                End::Failed(why) => {
+                    tracing::error!(reason = %why, "Binance user-data stream could not subscribe")
+                }
+            }
+            first_attempt = false;
+            let delay = backoff.next_delay();
+            if !reconnect::pause(delay, &mut self.shutdown).await {
+                return;
+            }
+        }
+    }
+
+    /// The subscribe request: params signed as the WebSocket API specifies.
+    pub fn subscribe_request(&self, id: &str) -> Value {
+        let creds = self.rest.credentials();
+        let ts = self.rest.server_ms();
+        let timestamp = ts.to_string();
+        let recv_window = self.rest.recv_window_ms().to_string();
+        let signature = creds.sign(&ws_payload([
+            ("apiKey", creds.api_key.as_str()),
+            ("recvWindow", recv_window.as_str()),
+            ("timestamp", timestamp.as_str()),
+        ]));
+        json!({
+            "id": id,
+            "method": "userDataStream.subscribe.signature",
+            "params": {
+                "apiKey": creds.api_key,
+                "recvWindow": self.rest.recv_window_ms(),
+                "timestamp": ts,
+                "signature": signature,
+            }
+        })
+    }
+
+    async fn session(&mut self, first_attempt: bool) -> End {
+        let connect = reconnect::open(&self.url, self.timeout);
+        let mut socket = tokio::select! {
+            s = connect => match s {
+                Ok(s) => s,
+                Err(e) => return End::Failed(e),
+            },
+            _ = reconnect::stopped(&mut self.shutdown) => return End::Shutdown,
+        };
+        let id = format!("redline-subscribe-{}", super::rest::wall_ms());
+        let request = self.subscribe_request(&id).to_string();
+        if let Err(e) = socket.send(Message::Text(request.into())).await {
+            return End::Failed(format!("send subscribe: {e}"));
+        }
+        match tokio::time::timeout(self.timeout, self.await_answer(&mut socket, &id)).await {
+            Err(_) => return End::Failed(format!("no subscribe answer within {:?}", self.timeout)),
+            Ok(Err(end)) => return end,
+            Ok(Ok(())) => {}
+        }
+        tracing::info!("subscribed to the Binance user-data stream");
+        if !first_attempt {
+            self.fanout.publish(ExchangeEvent::Reconnected);
+        }
+        let deadline = tokio::time::sleep(MAX_CONNECTION_AGE);
+        tokio::pin!(deadline);
+        loop {
+            let read = tokio::select! {
+                r = reconnect::read(&mut socket) => r,
+                _ = &mut deadline => {
+                    let _ = socket.close(None).await;
+                    return End::Dropped("connection nearing Binance's 24 h limit".into());
+                }
+                _ = reconnect::stopped(&mut self.shutdown) => {
+                    let _ = socket.close(None).await;
+                    return End::Shutdown;
+                }
+            };
+            match read {
+                Read::Nothing => {}
+                Read::Gone(why) => return End::Dropped(why),
+                Read::Text(text) => {
+                    if let Some(why) = self.handle(&text) {
+                        let _ = socket.close(None).await;
+                        return End::Dropped(why);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads until the answer to request `id`; events before it are handled as usual.
+    async fn await_answer(&mut self, socket: &mut Socket, id: &str) -> Result<(), End> {
+        loop {
+            let text = match reconnect::read(socket).await {
+                Read::Text(text) => text,
+                Read::Nothing => continue,
+                Read::Gone(why) => return Err(End::Failed(why)),
+            };
+            let Ok(value) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            if value.get("id").and_then(Value::as_str) != Some(id) {
+                self.handle(&text);
+                continue;
+            }
+            let answer: WsResponse = serde_json::from_value(value)
+                .map_err(|e| End::Failed(format!("subscribe answer: {e}")))?;
+            if answer.status == 200 {
+                return Ok(());
+            }
+            let (code, msg) = answer
+                .error
+                .map(|e| (e.code, e.msg))
+                .unwrap_or((0, String::new()));
+            if code == CODE_INVALID_TIMESTAMP {
+                let _ = self.rest.sync_time().await;
+            }
+            return Err(End::Failed(format!(
+                "subscribe refused: HTTP {} ({code}): {msg}",
+                answer.status
+            )));
+        }
+    }
+
+    /// Handles one text frame; `Some(reason)` when the connection must be replaced.
+    pub(super) fn handle(&self, text: &str) -> Option<String> {
+        let value: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable frame on the user-data stream");
+                return None;
+            }
+        };
+        let event = match value.get("event") {
+            Some(event) => event.clone(),
+            None if value.get("e").is_some() => value,
+            None => {
+                tracing::debug!(frame = %text, "WebSocket API answer on the user-data stream");
+                return None;
+            }
+        };
+        match UserEvent::from_value(event) {
+            Ok(event) => self.apply(event),
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable user-data event");
+                None
+            }
+        }
+    }
+
+    fn apply(&self, event: UserEvent) -> Option<String> {
+        match event {
+            UserEvent::Execution(report) => match parse::execution_report(&report) {
+                Ok(report) => self.fanout.publish(ExchangeEvent::Order(report)),
+                Err(e) => tracing::warn!(error = %e, "executionReport not usable"),
+            },
+            UserEvent::AccountPosition(p) => {
+                let mut cache = self.balances.lock().unwrap_or_else(|e| e.into_inner());
+                for b in p.balances {
+                    let balance = Balance {
+                        asset: b.asset.clone(),
+                        free: b.free,
+                        locked: b.locked,
+                    };
+                    cache.insert(b.asset, balance);
+                }
+            }
+            UserEvent::BalanceUpdate(d) => {
+                tracing::info!(asset = %d.asset, delta = %d.delta, "Binance balance update (deposit, withdrawal or transfer)")
+            }
+            UserEvent::ExternalLock(d) => {
+                tracing::info!(asset = %d.asset, delta = %d.delta, "Binance external lock update")
+            }
+            UserEvent::ListStatus(l) => tracing::info!(
+                symbol = %l.symbol, list = l.order_list_id, id = %l.list_client_order_id,
+                status = %l.list_order_status, "Binance order list status"
+            ),
+            UserEvent::StreamTerminated => return Some("eventStreamTerminated".into()),
+            UserEvent::ServerShutdown => return Some("serverShutdown".into()),
+            UserEvent::ListenKeyExpired => return Some("listenKeyExpired".into()),
+            UserEvent::Other(kind) => tracing::debug!(%kind, "unhandled user-data event"),
+        }
+        None
+    }
+}
