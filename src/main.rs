@@ -72,7 +72,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
     actix_rt::System::new().block_on(async move {
         let mode = config.mode;
-        let engine = Engine::start(config, Arc::new(SystemClock)).map_err(anyhow::Error::msg)?;
+        let engine = Engine::launch(config, Arc::new(SystemClock))
+            .await
+            .map_err(anyhow::Error::msg)?;
         let _redis = redline::bus::spawn_for(&engine);
         tracing::info!(%addr, ?mode, token = token.is_set(), "redline listening");
         web::serve(listener, engine, token, workers)?.await?;

@@ -56,8 +56,6 @@ impl TestEngine {
         let server = web::serve(listener, engine.clone(), token, 1).expect("serve");
         let handle = server.handle();
         actix_rt::spawn(server);
-        // reqwest is built without a TLS crypto provider; install the one the adapter uses.
-        redline::exchange::binance::rest::ensure_tls();
         let t = Self {
             base,
             http: {

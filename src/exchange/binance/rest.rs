@@ -11,7 +11,7 @@
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Once, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::error::{
@@ -23,14 +23,7 @@ use super::models::ServerTime;
 use super::signing::{Credentials, encode_params, rest_payload};
 use crate::exchange::ExchangeError;
 
-/// Installs rustls' ring provider once per process (reqwest and tungstenite are built without
-/// one, so that the choice is made here).
-pub fn ensure_tls() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+pub use crate::exchange::ensure_tls;
 
 /// The wall clock in epoch milliseconds.
 pub fn wall_ms() -> i64 {

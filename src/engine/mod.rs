@@ -20,6 +20,8 @@ use crate::exchange::filters::Instruments;
 use crate::exchange::sim::{SimExchange, SimMarket, SimSettings};
 use crate::market::MarketView;
 
+mod live;
+
 /// A running engine. Cheap to clone; every field is an address or a shared view.
 #[derive(Clone)]
 pub struct Engine {
@@ -82,7 +84,11 @@ impl Engine {
                 }
                 (Arc::new(sim.clone()), Some(sim))
             }
-            Mode::Live => return Err("live mode is not available in this version".into()),
+            Mode::Live => {
+                return Err(
+                    "live mode connects to the venue first: start it with Engine::launch".into(),
+                );
+            }
         };
         Ok(Self::start_with(config, clock, instruments, exchange, sim))
     }
