@@ -45,6 +45,8 @@ fn bench_engine() -> Engine {
         ("REDLINE__RISK__MAX_FILLS_PER_WINDOW", "0"),
         ("REDLINE__RISK__MAX_TRADES_PER_DAY", "0"),
         ("REDLINE__RISK__MAX_PRICE_AGE_SECS", "0"),
+        // A million round trips pay more in fees than the default daily loss limit allows.
+        ("REDLINE__RISK__DAILY_LOSS_LIMIT", "0"),
     ];
     let config = config::load(
         None,
