@@ -38,6 +38,15 @@ fn bench_engine() -> Engine {
         ("REDLINE__SIM__BALANCES__BTC", "1000000"),
         ("REDLINE__SIM__MARKETS__BTCUSDT__LEVEL_QTY", "1000000000"),
         ("REDLINE__RISK__MAX_ORDER_QTY__BTCUSDT", "1000"),
+        // Identical alternating orders thousands of times a second, on prices that never move.
+        ("REDLINE__RISK__DUPLICATE_WINDOW_MS", "0"),
+        ("REDLINE__RISK__MAX_MESSAGES_PER_SECOND", "0"),
+        ("REDLINE__RISK__MAX_MESSAGES_PER_MINUTE", "0"),
+        ("REDLINE__RISK__MAX_FILLS_PER_WINDOW", "0"),
+        ("REDLINE__RISK__MAX_TRADES_PER_DAY", "0"),
+        ("REDLINE__RISK__MAX_PRICE_AGE_SECS", "0"),
+        // A million round trips pay more in fees than the default daily loss limit allows.
+        ("REDLINE__RISK__DAILY_LOSS_LIMIT", "0"),
     ];
     let config = config::load(
         None,
@@ -67,6 +76,7 @@ fn next_signal() -> Signal {
         timestamp: None,
         stop_loss: None,
         take_profit: None,
+        allow_duplicate: false,
     }
 }
 
@@ -155,8 +165,16 @@ fn main() {
     let system = actix_rt::System::new();
     let engine = system.block_on(async {
         let engine = bench_engine();
-        // Let the gateway attach and load prices.
+        // Let the gateway attach and load prices, and the risk gate load the balances.
         actix_rt::time::sleep(Duration::from_millis(50)).await;
+        while !engine
+            .risk
+            .send(redline::actors::risk_gate::GetRiskState)
+            .await
+            .is_ok_and(|r| r.account_known)
+        {
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
         engine
     });
 

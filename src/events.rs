@@ -45,6 +45,23 @@ pub enum EngineEvent {
         reason: String,
         ts: DateTime<Utc>,
     },
+    /// Risk limits changed at runtime (`PUT /v1/risk/limits`): who, and the fields they set.
+    RiskLimitsChanged {
+        by: String,
+        changes: serde_json::Value,
+        ts: DateTime<Utc>,
+    },
+    /// The consecutive-loss breaker paused a strategy.
+    StrategyPaused {
+        strategy: String,
+        losses: u32,
+        ts: DateTime<Utc>,
+    },
+    StrategyResumed {
+        strategy: String,
+        by: String,
+        ts: DateTime<Utc>,
+    },
     ActorRestarted {
         actor: &'static str,
         restarts: u64,

@@ -178,6 +178,7 @@ mod tests {
             timestamp: None,
             stop_loss: None,
             take_profit: None,
+            allow_duplicate: false,
         }
     }
 

@@ -14,6 +14,7 @@
 //! - [`web`]: the HTTP API (one `configure()` for server and tests) and its OpenAPI document.
 //! - [`bus`]: the Redis bridge (signals in, events out); [`events`]: the in-process event bus.
 //! - [`config`]: defaults, file and environment overrides, validation.
+//! - [`risk`]: pre-trade risk limits, the pure checks, and the book the risk gate decides from.
 //! - [`market`]: last prices (a read-mostly view); [`clock`]: injected time.
 //!
 //! # The path of a signal
@@ -34,4 +35,5 @@ pub mod events;
 pub mod exchange;
 pub mod intake;
 pub mod market;
+pub mod risk;
 pub mod web;

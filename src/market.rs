@@ -20,6 +20,11 @@ impl MarketView {
         self.last.get(symbol).map(|e| e.value().0)
     }
 
+    /// The last price and when it was seen.
+    pub fn last(&self, symbol: &Symbol) -> Option<(Price, DateTime<Utc>)> {
+        self.last.get(symbol).map(|e| *e.value())
+    }
+
     pub fn all(&self) -> Vec<(Symbol, Price, DateTime<Utc>)> {
         let mut v: Vec<_> = self
             .last

@@ -45,6 +45,13 @@ impl SubmitOutcome {
                     | RiskReason::NoMarketPrice
                     | RiskReason::CloseInProgress
                     | RiskReason::MaxOpenOrders
+                    | RiskReason::TradingHalted
+                    | RiskReason::ExecutionThrottle
+                    | RiskReason::ReducingOnly
+                    | RiskReason::StrategyPaused
+                    | RiskReason::MessageThrottle
+                    | RiskReason::StalePrice
+                    | RiskReason::AccountUnknown
             ),
             _ => false,
         }
@@ -95,7 +102,8 @@ impl SubmitOutcome {
     }
 }
 
-/// Why the risk gate refused an order.
+/// Why the risk gate refused an order. Passing conditions (throttles, a stale price, a halted,
+/// reducing or paused state) are retryable with the same signal id; limit breaches are not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskReason {
@@ -110,6 +118,25 @@ pub enum RiskReason {
     CloseInProgress,
     /// The venue's MAX_NUM_ORDERS filter: the symbol already has as many open orders as allowed.
     MaxOpenOrders,
+    DailyLossLimit,
+    MaxTradesPerDay,
+    MinOrderSize,
+    PositionExposure,
+    TotalExposure,
+    InsufficientBalance,
+    SymbolBlocked,
+    DirectionalExposure,
+    PriceCollar,
+    StalePrice,
+    MessageThrottle,
+    DuplicateOrder,
+    /// Trading was halted by the execution throttle (too many fills); latched until resumed.
+    ExecutionThrottle,
+    StrategyPaused,
+    GroupExposure,
+    ReducingOnly,
+    /// The gate has not loaded the account's balances yet.
+    AccountUnknown,
 }
 
 impl RiskReason {
@@ -125,6 +152,23 @@ impl RiskReason {
             RiskReason::NoPosition => "no_position",
             RiskReason::CloseInProgress => "close_in_progress",
             RiskReason::MaxOpenOrders => "max_open_orders",
+            RiskReason::DailyLossLimit => "daily_loss_limit",
+            RiskReason::MaxTradesPerDay => "max_trades_per_day",
+            RiskReason::MinOrderSize => "min_order_size",
+            RiskReason::PositionExposure => "position_exposure",
+            RiskReason::TotalExposure => "total_exposure",
+            RiskReason::InsufficientBalance => "insufficient_balance",
+            RiskReason::SymbolBlocked => "symbol_blocked",
+            RiskReason::DirectionalExposure => "directional_exposure",
+            RiskReason::PriceCollar => "price_collar",
+            RiskReason::StalePrice => "stale_price",
+            RiskReason::MessageThrottle => "message_throttle",
+            RiskReason::DuplicateOrder => "duplicate_order",
+            RiskReason::ExecutionThrottle => "execution_throttle",
+            RiskReason::StrategyPaused => "strategy_paused",
+            RiskReason::GroupExposure => "group_exposure",
+            RiskReason::ReducingOnly => "reducing_only",
+            RiskReason::AccountUnknown => "account_unknown",
         }
     }
 }

@@ -1,37 +1,55 @@
-//! The risk gate: every order passes here before it may leave. It owns the risk limits, the
-//! engine's view of exposure per symbol (from fills), the order-rate window and the trading
-//! state. A refusal is a `RiskRefusal` with a stable reason code, returned to the caller and
-//! published as an event.
+//! The risk gate: every order passes here before it may leave. It owns a [`RiskState`] (the
+//! limits, the book of holdings and open-order reservations, the throttle windows, the trading
+//! state) and is told the facts it needs: fills and order ends by the router, cancels as they
+//! are sent, balances from the venue at start and whenever no order is open. A refusal is a
+//! `RiskRefusal` with a stable reason code; every change of state is published as an event.
 
-use actix::{Actor, Context, Handler, Message, MessageResult, Supervised};
-use chrono::{DateTime, Duration, Utc};
-use rust_decimal::Decimal;
-use serde::Serialize;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use actix::{
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, MessageResult, Recipient,
+    Supervised, WrapFuture,
+};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
-use crate::config::RiskConfig;
-use crate::domain::{OrderRequest, OrderType, Symbol};
+use crate::domain::{ClientOrderId, Fill};
 use crate::events::{EngineEvent, EventBus};
 use crate::exchange::filters::Instruments;
 use crate::market::MarketView;
+use crate::risk::{
+    CheckRequest, Effect, LimitProblem, LimitsChange, LimitsPatch, RiskConfig, RiskReport,
+    RiskState,
+};
 
-use super::messages::{RiskReason, RiskRefusal};
+use super::exchange_gateway::FetchBalances;
+use super::messages::RiskRefusal;
 use super::supervisor::Supervision;
 
-/// May this order go out? Approval counts it against the order-rate limit.
+pub use crate::risk::TradingState;
+
+/// May this order go out? Approval counts it as sent and reserves what it may use.
 #[derive(Message)]
 #[rtype(result = "Result<(), RiskRefusal>")]
-pub struct CheckOrder(pub OrderRequest);
+pub struct CheckOrder(pub CheckRequest);
 
-/// A fill moved a position: `signed_qty` is + for buys, - for sells (net of base fees).
+/// A fill, once, with the strategy whose order it filled.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct RecordExposure {
-    pub symbol: Symbol,
-    pub signed_qty: Decimal,
+pub struct RecordFill {
+    pub fill: Fill,
+    pub strategy: Option<String>,
 }
+
+/// An approved order reached a terminal state (or never reached the venue): release what it
+/// still reserves.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct OrderDone(pub ClientOrderId);
+
+/// A cancel (or modify) is being sent now: it counts toward the message throttle. Never refused.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MessageSent;
 
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -41,53 +59,45 @@ pub struct SetTradingState {
 }
 
 #[derive(Message)]
-#[rtype(result = "RiskSnapshot")]
+#[rtype(result = "RiskReport")]
 pub struct GetRiskState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TradingState {
-    Active,
-    Halted,
+/// Changes some limits, all or none, recorded with who asked.
+#[derive(Message)]
+#[rtype(result = "Result<RiskConfig, Vec<LimitProblem>>")]
+pub struct UpdateLimits {
+    pub patch: LimitsPatch,
+    pub by: String,
 }
 
-impl TradingState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TradingState::Active => "active",
-            TradingState::Halted => "halted",
-        }
-    }
+/// Lets a strategy paused by the consecutive-loss breaker trade again. `false` if not paused.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct ResumeStrategy {
+    pub strategy: String,
+    pub by: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RiskSnapshot {
-    pub trading_state: TradingState,
-    pub halt_reason: Option<String>,
-    pub open_positions: usize,
-    pub max_open_positions: u32,
-    pub orders_last_second: usize,
-    pub max_orders_per_second: u32,
-    pub max_order_notional: Decimal,
-}
+/// Where to load balances from; loaded at once and again whenever no order is open.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AttachAccount(pub Recipient<FetchBalances>);
+
+/// How often marks are refreshed from the market view and the UTC day is checked.
+const MARK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often balances are re-synced from the venue (only while no approved order is open).
+const BALANCE_SYNC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+/// Limit changes kept in memory for `GET /v1/risk`.
+const KEPT_LIMIT_CHANGES: usize = 20;
 
 pub struct RiskGate {
-    limits: RiskConfig,
-    /// Empty = every instrument may trade.
-    allowed: HashSet<String>,
-    /// Each symbol's smallest tradable quantity: a remainder below it (dust left by fees and
-    /// step rounding) cannot be traded, so it does not count as an open position.
-    min_lot: BTreeMap<Symbol, Decimal>,
+    risk: RiskState,
     market: Arc<MarketView>,
     clock: SharedClock,
     events: EventBus,
     supervision: Arc<Supervision>,
-    /// Net quantity per symbol, from fills: the basis of the open-positions count.
-    exposure: BTreeMap<Symbol, Decimal>,
-    /// When each recently approved order was approved, for the per-second throttle.
-    recent_orders: VecDeque<DateTime<Utc>>,
-    state: TradingState,
-    halt_reason: Option<String>,
+    account: Option<Recipient<FetchBalances>>,
+    changes: VecDeque<LimitsChange>,
 }
 
 impl RiskGate {
@@ -99,137 +109,88 @@ impl RiskGate {
         events: EventBus,
         supervision: Arc<Supervision>,
     ) -> Self {
-        let allowed = limits.allowed_symbols.iter().cloned().collect();
-        let min_lot = instruments
-            .iter()
-            .map(|r| (r.symbol.clone(), r.lot.min.max(r.market_lot.min)))
-            .collect();
         Self {
-            limits,
-            allowed,
-            min_lot,
+            risk: RiskState::new(limits, instruments),
             market,
             clock,
             events,
             supervision,
-            exposure: BTreeMap::new(),
-            recent_orders: VecDeque::new(),
-            state: TradingState::Active,
-            halt_reason: None,
+            account: None,
+            changes: VecDeque::new(),
         }
     }
 
-    fn is_open(&self, symbol: &Symbol, qty: Decimal) -> bool {
-        let min = self.min_lot.get(symbol).copied().unwrap_or_default();
-        !qty.is_zero() && qty.abs() >= min
-    }
-
-    fn open_positions(&self) -> usize {
-        self.exposure
-            .iter()
-            .filter(|(s, q)| self.is_open(s, **q))
-            .count()
-    }
-
-    fn prune_window(&mut self, now: DateTime<Utc>) {
-        let window = Duration::seconds(1);
-        while self
-            .recent_orders
-            .front()
-            .is_some_and(|t| now - *t >= window)
-        {
-            self.recent_orders.pop_front();
+    fn publish(&self, effect: Effect) {
+        let ts = self.clock.now();
+        match effect {
+            Effect::StateChanged { state, reason } => {
+                tracing::warn!(state = state.as_str(), %reason, "trading state changed");
+                self.events.publish(EngineEvent::TradingStateChanged {
+                    state: state.as_str(),
+                    reason,
+                    ts,
+                });
+            }
+            Effect::StrategyPaused { strategy, losses } => {
+                tracing::warn!(%strategy, losses, "strategy paused after consecutive losses");
+                self.events.publish(EngineEvent::StrategyPaused {
+                    strategy,
+                    losses,
+                    ts,
+                });
+            }
         }
     }
 
-    fn check(&mut self, order: &OrderRequest) -> Result<(), RiskRefusal> {
-        let refuse = |reason, detail: String| Err(RiskRefusal { reason, detail });
-        if self.state == TradingState::Halted {
-            let why = self.halt_reason.clone().unwrap_or_default();
-            return refuse(
-                RiskReason::TradingHalted,
-                format!("trading is halted: {why}"),
-            );
+    fn refresh_marks(&mut self) {
+        for i in 0..self.risk.book.symbols().len() {
+            let symbol = self.risk.book.symbol(i).symbol.clone();
+            if let Some((p, ts)) = self.market.last(&symbol) {
+                self.risk.book.set_mark(i, p.0, ts);
+            }
         }
-        let symbol = order.symbol.as_str();
-        if !self.allowed.is_empty() && !self.allowed.contains(symbol) {
-            return refuse(
-                RiskReason::SymbolNotAllowed,
-                format!("{symbol} is not on the allow-list"),
-            );
-        }
-        let qty = order.quantity.0;
-        if let Some(max) = self.limits.max_order_qty.get(symbol)
-            && qty > *max
-        {
-            return refuse(
-                RiskReason::MaxOrderQty,
-                format!("quantity {qty} exceeds the {symbol} limit of {max}"),
-            );
-        }
-        let price = match (order.order_type, order.price) {
-            (OrderType::Limit, Some(p)) => p,
-            _ => match self.market.last_price(&order.symbol) {
-                Some(p) => p,
-                None => {
-                    return refuse(
-                        RiskReason::NoMarketPrice,
-                        format!("no market price for {symbol} to value the order"),
-                    );
-                }
-            },
+        self.risk.roll_day(self.clock.now());
+    }
+
+    fn sync_balances(&mut self, ctx: &mut Context<Self>) {
+        let Some(account) = self.account.clone() else {
+            return;
         };
-        let notional = order.quantity.notional(price).unwrap_or(Decimal::MAX);
-        if notional > self.limits.max_order_notional {
-            return refuse(
-                RiskReason::MaxOrderNotional,
-                format!(
-                    "order value {} exceeds the limit of {}",
-                    notional.normalize(),
-                    self.limits.max_order_notional
-                ),
-            );
+        if self.risk.book.account_known && !self.risk.book.is_idle() {
+            return;
         }
-        let current = self
-            .exposure
-            .get(&order.symbol)
-            .copied()
-            .unwrap_or_default();
-        let max_open = self.limits.max_open_positions as usize;
-        // Only an order in a symbol with no position can open a new one.
-        if !self.is_open(&order.symbol, current) && self.open_positions() >= max_open {
-            return refuse(
-                RiskReason::MaxOpenPositions,
-                format!(
-                    "{} positions are open, the limit is {max_open}",
-                    self.open_positions()
-                ),
-            );
-        }
-        let now = self.clock.now();
-        self.prune_window(now);
-        let per_second = self.limits.max_orders_per_second as usize;
-        if per_second > 0 && self.recent_orders.len() >= per_second {
-            return refuse(
-                RiskReason::OrderRateLimit,
-                format!("more than {per_second} orders in the last second"),
-            );
-        }
-        if per_second > 0 {
-            self.recent_orders.push_back(now);
-        }
-        Ok(())
+        ctx.spawn(
+            account
+                .send(FetchBalances)
+                .into_actor(self)
+                .map(|res, act, _| match res {
+                    // An order approved meanwhile may already be changing the venue's balances.
+                    Ok(Ok(balances)) if act.risk.book.is_idle() || !act.risk.book.account_known => {
+                        act.refresh_marks();
+                        act.risk.sync_balances(&balances, act.clock.now());
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "risk gate could not load balances"),
+                    Err(e) => tracing::warn!(error = %e, "risk gate could not reach the gateway"),
+                }),
+        );
     }
 }
 
 impl Actor for RiskGate {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(MARK_INTERVAL, |act, _| act.refresh_marks());
+        ctx.run_interval(BALANCE_SYNC_INTERVAL, |act, ctx| act.sync_balances(ctx));
+        self.sync_balances(ctx);
+    }
 }
 
 impl Supervised for RiskGate {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        // Limits, exposure and a halt survive a restart; only the throttle window is transient.
-        self.recent_orders.clear();
+        // The limits, book, windows and trading state are kept: a restart must not reopen a
+        // halt, forget a reservation or reset a throttle.
         self.supervision.record_restart("risk_gate");
     }
 }
@@ -238,16 +199,38 @@ impl Handler<CheckOrder> for RiskGate {
     type Result = Result<(), RiskRefusal>;
 
     fn handle(&mut self, msg: CheckOrder, _: &mut Context<Self>) -> Self::Result {
-        self.check(&msg.0)
+        let last = self
+            .market
+            .last(&msg.0.order.symbol)
+            .map(|(p, ts)| (p.0, ts));
+        self.risk.decide(&msg.0, last, self.clock.now())
     }
 }
 
-impl Handler<RecordExposure> for RiskGate {
+impl Handler<RecordFill> for RiskGate {
     type Result = ();
 
-    fn handle(&mut self, msg: RecordExposure, _: &mut Context<Self>) {
-        let q = self.exposure.entry(msg.symbol).or_default();
-        *q = q.checked_add(msg.signed_qty).unwrap_or(*q);
+    fn handle(&mut self, msg: RecordFill, _: &mut Context<Self>) {
+        let now = self.clock.now();
+        for effect in self.risk.on_fill(&msg.fill, msg.strategy.as_deref(), now) {
+            self.publish(effect);
+        }
+    }
+}
+
+impl Handler<OrderDone> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, msg: OrderDone, _: &mut Context<Self>) {
+        self.risk.book.release(&msg.0);
+    }
+}
+
+impl Handler<MessageSent> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, _: MessageSent, _: &mut Context<Self>) {
+        self.risk.record_message(self.clock.now());
     }
 }
 
@@ -255,17 +238,9 @@ impl Handler<SetTradingState> for RiskGate {
     type Result = ();
 
     fn handle(&mut self, msg: SetTradingState, _: &mut Context<Self>) {
-        if self.state == msg.state {
-            return;
+        if let Some(effect) = self.risk.set_state(msg.state, msg.reason) {
+            self.publish(effect);
         }
-        tracing::warn!(state = msg.state.as_str(), reason = %msg.reason, "trading state changed");
-        self.state = msg.state;
-        self.halt_reason = (msg.state == TradingState::Halted).then(|| msg.reason.clone());
-        self.events.publish(EngineEvent::TradingStateChanged {
-            state: msg.state.as_str(),
-            reason: msg.reason,
-            ts: self.clock.now(),
-        });
     }
 }
 
@@ -273,15 +248,60 @@ impl Handler<GetRiskState> for RiskGate {
     type Result = MessageResult<GetRiskState>;
 
     fn handle(&mut self, _: GetRiskState, _: &mut Context<Self>) -> Self::Result {
-        self.prune_window(self.clock.now());
-        MessageResult(RiskSnapshot {
-            trading_state: self.state,
-            halt_reason: self.halt_reason.clone(),
-            open_positions: self.open_positions(),
-            max_open_positions: self.limits.max_open_positions,
-            orders_last_second: self.recent_orders.len(),
-            max_orders_per_second: self.limits.max_orders_per_second,
-            max_order_notional: self.limits.max_order_notional,
-        })
+        let changes = self.changes.iter().cloned().collect();
+        MessageResult(self.risk.report(self.clock.now(), changes))
+    }
+}
+
+impl Handler<UpdateLimits> for RiskGate {
+    type Result = MessageResult<UpdateLimits>;
+
+    fn handle(&mut self, msg: UpdateLimits, _: &mut Context<Self>) -> Self::Result {
+        let limits = match self.risk.update_limits(&msg.patch) {
+            Ok(l) => l.clone(),
+            Err(problems) => return MessageResult(Err(problems)),
+        };
+        let change = LimitsChange {
+            by: msg.by,
+            at: self.clock.now(),
+            changes: serde_json::to_value(&msg.patch).unwrap_or_default(),
+        };
+        tracing::warn!(by = %change.by, changes = %change.changes, "risk limits changed");
+        self.events.publish(EngineEvent::RiskLimitsChanged {
+            by: change.by.clone(),
+            changes: change.changes.clone(),
+            ts: change.at,
+        });
+        self.changes.push_back(change);
+        while self.changes.len() > KEPT_LIMIT_CHANGES {
+            self.changes.pop_front();
+        }
+        MessageResult(Ok(limits))
+    }
+}
+
+impl Handler<ResumeStrategy> for RiskGate {
+    type Result = bool;
+
+    fn handle(&mut self, msg: ResumeStrategy, _: &mut Context<Self>) -> bool {
+        let resumed = self.risk.resume_strategy(&msg.strategy);
+        if resumed {
+            tracing::warn!(strategy = %msg.strategy, by = %msg.by, "strategy resumed");
+            self.events.publish(EngineEvent::StrategyResumed {
+                strategy: msg.strategy,
+                by: msg.by,
+                ts: self.clock.now(),
+            });
+        }
+        resumed
+    }
+}
+
+impl Handler<AttachAccount> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, msg: AttachAccount, ctx: &mut Context<Self>) {
+        self.account = Some(msg.0);
+        self.sync_balances(ctx);
     }
 }

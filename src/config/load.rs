@@ -88,18 +88,10 @@ impl Config {
     fn cross_check(&self, instruments: &Instruments) -> Vec<String> {
         let known = |s: &str| instruments.symbols().any(|k| k.as_str() == s);
         let mut problems = Vec::new();
-        for s in &self.risk.allowed_symbols {
-            if !known(s) {
-                problems.push(format!(
-                    "risk.allowed_symbols: {s} is not a configured instrument"
-                ));
-            }
-        }
-        for s in self.risk.max_order_qty.keys() {
-            if !known(s) {
-                problems.push(format!(
-                    "risk.max_order_qty.{s}: not a configured instrument"
-                ));
+        let known_fn = |s: &str| known(s);
+        for problem in self.risk.validate(Some(&known_fn)) {
+            if problem.message.contains("not a configured instrument") {
+                problems.push(problem.to_string());
             }
         }
         for s in self.sim.markets.keys() {
@@ -120,7 +112,7 @@ impl Config {
 }
 
 /// Tables whose keys are data (symbols, assets), not config field names: keep their case.
-const DATA_TABLES: [&str; 3] = ["markets", "balances", "max_order_qty"];
+const DATA_TABLES: [&str; 4] = ["markets", "balances", "max_order_qty", "min_order_qty"];
 
 fn segments(path: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

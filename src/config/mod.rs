@@ -5,6 +5,8 @@
 mod live;
 mod load;
 
+/// The `[risk]` section lives with the risk code, which also changes it at runtime.
+pub use crate::risk::RiskConfig;
 pub use live::{API_KEY_ENV, API_SECRET_ENV, ExchangeConfig, credentials};
 pub use load::{ConfigError, load};
 
@@ -72,16 +74,6 @@ pub struct SignalConfig {
 #[serde(deny_unknown_fields)]
 pub struct OrdersConfig {
     pub retention_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RiskConfig {
-    pub max_order_notional: Decimal,
-    pub max_open_positions: u32,
-    pub max_orders_per_second: u32,
-    pub allowed_symbols: Vec<String>,
-    pub max_order_qty: BTreeMap<String, Decimal>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -169,15 +161,8 @@ impl Config {
              or a replayed signal could be accepted again"
                 .into(),
         );
-        check(
-            self.risk.max_order_notional > Decimal::ZERO,
-            "risk.max_order_notional: must be > 0".into(),
-        );
-        for (symbol, qty) in &self.risk.max_order_qty {
-            check(
-                *qty > Decimal::ZERO,
-                format!("risk.max_order_qty.{symbol}: must be > 0"),
-            );
+        for problem in self.risk.validate(None) {
+            check(false, problem.to_string());
         }
         check(
             self.breaker.failure_threshold > 0,

@@ -51,6 +51,10 @@ pub struct SignalInput {
     pub stop_loss: Option<Decimal>,
     #[schema(value_type = Option<String>)]
     pub take_profit: Option<Decimal>,
+    /// The strategy means to send the same symbol, side, quantity and price again within the
+    /// risk gate's duplicate window (e.g. scaling in): the duplicate check does not apply.
+    /// Default false.
+    pub allow_duplicate: Option<bool>,
 }
 
 /// A signal whose fields are each well-formed on their own.
@@ -69,6 +73,7 @@ pub struct Signal {
     pub timestamp: Option<DateTime<Utc>>,
     pub stop_loss: Option<Price>,
     pub take_profit: Option<Price>,
+    pub allow_duplicate: bool,
 }
 
 const MAX_STRATEGY_LEN: usize = 64;
@@ -128,6 +133,7 @@ impl SignalInput {
             timestamp: self.timestamp,
             stop_loss: positive("stop_loss", self.stop_loss)?,
             take_profit: positive("take_profit", self.take_profit)?,
+            allow_duplicate: self.allow_duplicate.unwrap_or(false),
         })
     }
 }
@@ -136,7 +142,7 @@ fn required(field: &'static str) -> DomainError {
     DomainError::invalid(field, "is required")
 }
 
-const SIGNAL_FIELDS: [&str; 12] = [
+const SIGNAL_FIELDS: [&str; 13] = [
     "id",
     "strategy",
     "symbol",
@@ -149,6 +155,7 @@ const SIGNAL_FIELDS: [&str; 12] = [
     "timestamp",
     "stop_loss",
     "take_profit",
+    "allow_duplicate",
 ];
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::actors::circuit_breaker::CircuitBreaker;
 use crate::actors::exchange_gateway::{AttachRouter, ExchangeGateway};
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
-use crate::actors::risk_gate::RiskGate;
+use crate::actors::risk_gate::{AttachAccount, RiskGate};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
@@ -173,6 +173,7 @@ impl Engine {
             Supervisor::start(move |_| OrderRouter::new(settings, deps))
         };
         gateway.do_send(AttachRouter(router.clone().recipient()));
+        risk.do_send(AttachAccount(gateway.clone().recipient()));
 
         Self {
             config,

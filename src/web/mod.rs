@@ -7,6 +7,7 @@ mod error;
 mod openapi;
 mod orders;
 mod portfolio;
+mod risk;
 pub mod signals;
 mod sim;
 mod status;
@@ -47,6 +48,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/account", web::get().to(portfolio::account))
                 .route("/status", web::get().to(status::status))
+                .route("/risk", web::get().to(risk::get_risk))
+                .route("/risk/limits", web::put().to(risk::put_limits))
+                .route("/risk/state", web::post().to(risk::post_state))
+                .route(
+                    "/risk/strategies/{strategy}/resume",
+                    web::post().to(risk::resume_strategy),
+                )
                 .route("/sim/price", web::post().to(sim::set_price)),
         )
         .default_service(web::to(error::not_found));

@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{orders, portfolio, signals, sim, status};
+use super::{orders, portfolio, risk, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +22,17 @@ use super::{orders, portfolio, signals, sim, status};
         portfolio::account,
         status::status,
         sim::set_price,
-    )
+        risk::get_risk,
+        risk::put_limits,
+        risk::post_state,
+        risk::resume_strategy,
+    ),
+    components(schemas(
+        crate::risk::RiskConfig,
+        crate::risk::GroupLimit,
+        crate::risk::LimitsPatch,
+        risk::StateInput,
+    ))
 )]
 pub struct ApiDoc;
 

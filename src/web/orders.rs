@@ -29,9 +29,12 @@ pub struct OrderInput {
     pub price: Option<Decimal>,
     pub time_in_force: Option<TimeInForce>,
     pub client_order_id: Option<String>,
+    /// An identical order (symbol, side, quantity, price) sent within the risk gate's
+    /// duplicate window is intended. Default false.
+    pub allow_duplicate: Option<bool>,
 }
 
-const ORDER_FIELDS: [&str; 7] = [
+const ORDER_FIELDS: [&str; 8] = [
     "symbol",
     "side",
     "order_type",
@@ -39,6 +42,7 @@ const ORDER_FIELDS: [&str; 7] = [
     "price",
     "time_in_force",
     "client_order_id",
+    "allow_duplicate",
 ];
 
 impl OrderInput {
@@ -62,6 +66,7 @@ impl OrderInput {
             price,
             time_in_force: self.time_in_force.unwrap_or_default(),
             client_order_id,
+            allow_duplicate: self.allow_duplicate.unwrap_or(false),
         })
     }
 }

@@ -24,10 +24,21 @@ pub async fn health(engine: web::Data<Engine>) -> HttpResponse {
     }
 }
 
-/// Ready to take signals: the venue connection has delivered a price for every instrument.
+/// Ready to take signals: the venue connection has delivered a price for every instrument and
+/// the risk gate has loaded the account's balances.
 pub async fn ready(engine: web::Data<Engine>) -> HttpResponse {
     let priced = engine.market.all().len();
     let needed = engine.instruments.len();
+    let account = engine
+        .risk
+        .send(GetRiskState)
+        .await
+        .is_ok_and(|r| r.account_known);
+    if !account {
+        return HttpResponse::ServiceUnavailable().json(
+            json!({ "ready": false, "detail": "the risk gate has not loaded the account's balances" }),
+        );
+    }
     if priced >= needed {
         HttpResponse::Ok().json(json!({ "ready": true }))
     } else {

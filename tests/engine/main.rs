@@ -7,5 +7,6 @@ mod bad_input;
 mod breaker;
 mod pipeline;
 mod redis_bus;
+mod risk;
 mod safety;
 mod supervision;

@@ -18,6 +18,7 @@ fn manual(id: &str) -> SubmitOrder {
         price: None,
         time_in_force: TimeInForce::Gtc,
         client_order_id: Some(ClientOrderId::new(id).unwrap()),
+        allow_duplicate: false,
     }
 }
 

@@ -27,7 +27,7 @@ use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};
 use super::exchange_gateway::{Cancel, ExchangeGateway, Query, Submit};
 use super::messages::{ApplyFill, RiskReason, RiskRefusal, SubmitOutcome, VenueUpdate};
 use super::position::{GetPosition, PositionRegistry};
-use super::risk_gate::{CheckOrder, RecordExposure, RiskGate};
+use super::risk_gate::{CheckOrder, MessageSent, OrderDone, RecordFill, RiskGate};
 use super::supervisor::Supervision;
 
 #[derive(Message)]
@@ -45,6 +45,8 @@ pub struct SubmitOrder {
     pub price: Option<Price>,
     pub time_in_force: TimeInForce,
     pub client_order_id: Option<ClientOrderId>,
+    /// An identical recent order is intended (the risk gate's duplicate check does not apply).
+    pub allow_duplicate: bool,
 }
 
 #[derive(Message)]
@@ -277,6 +279,8 @@ impl Handler<CancelOrder> for OrderRouter {
             }
             Some(o) => o.symbol.clone(),
         };
+        // Counted toward the message throttle the moment it is sent.
+        self.risk.do_send(MessageSent);
         let sent = self.gateway.send(Cancel {
             symbol,
             id: id.clone(),

@@ -2,6 +2,7 @@
 //! gate, and folding the venue's answer into the order.
 
 use super::*;
+use crate::risk::CheckRequest;
 
 impl OrderRouter {
     pub(super) fn on_signal(&mut self, signal: Signal) -> Outcome {
@@ -44,7 +45,8 @@ impl OrderRouter {
         match intake::order_for_signal(&signal, side, rules, last) {
             Ok(request) => {
                 self.remember_signal(signal.id.clone(), id);
-                self.place(request, Some(signal.id), signal.strategy)
+                let intent = signal.allow_duplicate;
+                self.place(request, Some(signal.id), signal.strategy, intent)
             }
             Err(e) => self.invalid(e),
         }
@@ -77,7 +79,10 @@ impl OrderRouter {
                 };
                 let qty = position.map(|p| p.quantity).unwrap_or_default();
                 match intake::order_to_close(id, rules, qty) {
-                    Some(request) => act.place(request, Some(signal.id), signal.strategy),
+                    Some(request) => {
+                        let intent = signal.allow_duplicate;
+                        act.place(request, Some(signal.id), signal.strategy, intent)
+                    }
                     None => {
                         act.stats.refused += 1;
                         done(SubmitOutcome::Refused(RiskRefusal {
@@ -146,7 +151,7 @@ impl OrderRouter {
         {
             return self.invalid(e);
         }
-        self.place(request, None, None)
+        self.place(request, None, None, msg.allow_duplicate)
     }
 
     /// The venue's MAX_NUM_ORDERS filter, counted over this engine's open orders on the symbol
@@ -179,6 +184,7 @@ impl OrderRouter {
         request: OrderRequest,
         signal: Option<SignalId>,
         strategy: Option<String>,
+        allow_duplicate: bool,
     ) -> Outcome {
         let id = request.client_order_id.clone();
         if let Err(refusal) = self.check_open_orders(&request) {
@@ -190,7 +196,11 @@ impl OrderRouter {
         }
         self.reserved.insert(id.clone());
         let (breaker, risk) = (self.breaker.clone(), self.risk.clone());
-        let check = request.clone();
+        let check = CheckRequest {
+            order: request.clone(),
+            strategy: strategy.clone(),
+            allow_duplicate,
+        };
         let checks = async move {
             let permit = match breaker.send(Permit).await {
                 Ok(Ok(permit)) => permit,
@@ -209,10 +219,19 @@ impl OrderRouter {
             };
             let refusal = match risk.send(CheckOrder(check)).await {
                 Ok(Ok(())) => return Ok(()),
-                Ok(Err(r)) if r.reason == RiskReason::TradingHalted => SubmitOutcome::Unavailable {
-                    reason: "trading_halted",
-                    detail: r.detail,
-                },
+                // Halted (by an operator, the supervisor or the execution throttle): nothing
+                // passes until a person resumes trading.
+                Ok(Err(r))
+                    if matches!(
+                        r.reason,
+                        RiskReason::TradingHalted | RiskReason::ExecutionThrottle
+                    ) =>
+                {
+                    SubmitOutcome::Unavailable {
+                        reason: r.reason.as_str(),
+                        detail: r.detail,
+                    }
+                }
                 Ok(Err(r)) => SubmitOutcome::Refused(r),
                 Err(e) => SubmitOutcome::Unavailable {
                     reason: "engine_unavailable",
@@ -317,6 +336,10 @@ impl OrderRouter {
         };
         let order = order.clone();
         self.publish_order(&order);
+        // Rejected or never sent: the gate releases what it reserved for the order.
+        if !matches!(outcome, SubmitOutcome::Unknown(_)) {
+            self.risk.do_send(OrderDone(id.clone()));
+        }
         match &outcome {
             // Never reached the venue: nothing exists there, so nothing is kept here either
             // (the id may be used again by a retry of the same signal).

@@ -71,20 +71,15 @@ impl OrderRouter {
         let changed = before != (order.status, order.filled_quantity);
         let now_terminal = order.status.is_terminal();
         let order_snapshot = changed.then(|| order.clone());
+        let strategy = order.strategy.clone();
         if !fresh.is_empty() {
-            let base = self
-                .instruments
-                .get(&report.symbol)
-                .map(|r| r.base_asset.clone());
             let actor = self.positions.actor(&report.symbol);
             for fill in fresh {
                 self.stats.fills_applied += 1;
-                if let Some(change) = base.as_ref().and_then(|b| fill.base_change(b)) {
-                    self.risk.do_send(RecordExposure {
-                        symbol: fill.symbol.clone(),
-                        signed_qty: change,
-                    });
-                }
+                self.risk.do_send(RecordFill {
+                    fill: fill.clone(),
+                    strategy: strategy.clone(),
+                });
                 self.events
                     .publish_with(|| EngineEvent::FillApplied { fill: fill.clone() });
                 match &actor {
@@ -99,6 +94,8 @@ impl OrderRouter {
             self.publish_order(&order);
         }
         if now_terminal && !was_terminal {
+            // After its fills (same mailbox, sent in order): the gate releases the rest.
+            self.risk.do_send(OrderDone(report.client_order_id.clone()));
             self.terminal_order
                 .push_back((self.clock.now(), report.client_order_id.clone()));
         }
