@@ -5,6 +5,7 @@
 mod support;
 
 mod faults;
+mod orders;
 mod rest;
 mod shapes;
 mod ws;

@@ -162,6 +162,56 @@ async fn duplicated_user_events_arrive_twice() {
 }
 
 #[actix_rt::test]
+async fn dropped_and_reordered_user_events() {
+    let t = TestServer::start().await;
+    let mut ws = t.ws("/ws-api/v3").await;
+    ws_send(&mut ws, subscribe_request(&t, "sub", true)).await;
+    next_json(&mut ws).await.unwrap();
+    // A resting limit order makes two events: executionReport NEW, outboundAccountPosition.
+    t.admin(
+        "/sim/faults/user-events",
+        json!({"action": "reorder", "count": 1}),
+    )
+    .await;
+    assert_eq!(t.limit("BUY", "0.01", "50000.00", "late").await.status, 200);
+    let first = next_json(&mut ws).await.unwrap();
+    let second = next_json(&mut ws).await.unwrap();
+    assert_eq!(first["event"]["e"], "outboundAccountPosition");
+    assert!(is_report(&second, "NEW"));
+    t.admin(
+        "/sim/faults/user-events",
+        json!({"action": "drop", "count": 1}),
+    )
+    .await;
+    assert_eq!(t.limit("BUY", "0.01", "50000.00", "lost").await.status, 200);
+    let only = next_json(&mut ws).await.unwrap();
+    assert_eq!(only["event"]["e"], "outboundAccountPosition");
+    t.stop().await;
+}
+
+#[actix_rt::test]
+async fn the_server_pings_and_answers_pings() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let t =
+        TestServer::start_with(|s| s.ping_interval = std::time::Duration::from_millis(50)).await;
+    let mut ws = t.ws("/ws/btcusdt@trade").await;
+    ws.send(Message::Ping(b"hi".to_vec().into())).await.unwrap();
+    let (mut pinged, mut ponged) = (false, false);
+    while !(pinged && ponged) {
+        let msg = tokio::time::timeout(WAIT_LIMIT, ws.next())
+            .await
+            .expect("frames");
+        match msg {
+            Some(Ok(Message::Ping(_))) => pinged = true,
+            Some(Ok(Message::Pong(p))) => ponged = p.as_ref() == b"hi",
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    t.stop().await;
+}
+
+#[actix_rt::test]
 async fn market_streams_push_trades_and_book_tickers_on_price_moves() {
     let t = TestServer::start().await;
     let mut raw = t.ws("/ws/btcusdt@trade").await;

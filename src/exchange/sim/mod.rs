@@ -3,11 +3,12 @@
 //! messages, same order statuses, same commission rules) so the engine runs unchanged against it.
 //!
 //! Layout: `book` matches one symbol (synthetic levels + resting orders), `account` holds
-//! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order, `venue` ties them into the state
-//! behind one `std::sync::Mutex`; `views` is the second front door the simulator server
-//! (`exchange::sim_server`) uses: full order views, look-ups by order id, cancel-all, and a
-//! detailed update stream (`SimUpdate`) rich enough to render Binance's executionReport. Every call is synchronous under that lock and returns a ready
-//! future; nothing does I/O.
+//! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order,
+//! `venue` ties them into the state behind one `std::sync::Mutex` (`moves`: price updates).
+//! `views` is the second front door, the one the simulator server (`exchange::sim_server`)
+//! uses: full order views, look-ups by order id, cancel-all, and a detailed update stream
+//! (`SimUpdate`) rich enough to render Binance's executionReport. Every call is synchronous
+//! under the lock and returns a ready future; nothing does I/O.
 //!
 //! # Matching
 //! - The book around the last price `P` has `book_levels` levels per side: ask `i` at
@@ -48,6 +49,7 @@
 mod account;
 mod book;
 mod feed;
+mod moves;
 mod order;
 mod venue;
 mod views;

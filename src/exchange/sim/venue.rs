@@ -12,7 +12,7 @@ use super::account::{Account, AccountError};
 use super::book::{Book, Take};
 use super::feed::PriceWalk;
 use super::order::{Execution, OrderRecord, bad_symbol, filter_failure, overflow, rejected};
-use super::views::{OrderChange, OrderRef, OrderUpdate, OrderView, SimUpdate};
+use super::views::{OrderChange, OrderRef, OrderView, SimUpdate, push_order};
 use super::{SimSettings, settings_ok};
 use crate::domain::{
     ClientOrderId, OrderReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
@@ -297,17 +297,15 @@ impl Venue {
         if sink.active() {
             sink.publish(ExchangeEvent::Order(report.clone()));
         }
-        if sink.detailed() {
-            let fills = rec.fills.clone();
-            sink.update(SimUpdate::Order(OrderUpdate {
-                order: rec.view(),
-                change: OrderChange::Submitted,
-                fills,
-                balances: self
-                    .account
-                    .balances_of(&[&market.rules.base_asset, &market.rules.quote_asset]),
-            }));
-        }
+        let fills = &rec.fills;
+        push_order(
+            sink,
+            &rec,
+            OrderChange::Submitted,
+            fills,
+            &self.account,
+            &market.rules,
+        );
         let view = want_view.then(|| rec.view());
         market
             .by_client
@@ -363,18 +361,10 @@ impl Venue {
             sink.publish(ExchangeEvent::Order(report.clone()));
         }
         let view = rec.view();
-        if sink.detailed() {
-            sink.update(SimUpdate::Order(OrderUpdate {
-                order: view.clone(),
-                change: OrderChange::Canceled {
-                    cancel_id: cancel_id.cloned(),
-                },
-                fills: Vec::new(),
-                balances: self
-                    .account
-                    .balances_of(&[&market.rules.base_asset, &market.rules.quote_asset]),
-            }));
-        }
+        let change = OrderChange::Canceled {
+            cancel_id: cancel_id.cloned(),
+        };
+        push_order(sink, rec, change, &[], &self.account, &market.rules);
         self.retire(order_id);
         closed.map(|()| (report, view))
     }
@@ -407,115 +397,9 @@ impl Venue {
         self.account.balances()
     }
 
-    /// Validates a price against the symbol's PRICE_FILTER, then applies it.
-    pub fn set_price(
-        &mut self,
-        symbol: &Symbol,
-        price: Price,
-        now: DateTime<Utc>,
-        sink: &mut impl EventSink,
-    ) -> Result<(), ExchangeError> {
-        let market = self.markets.get(symbol).ok_or_else(bad_symbol)?;
-        if !price.is_positive() || market.rules.check_price(price).is_err() {
-            return Err(filter_failure("PRICE_FILTER"));
-        }
-        self.apply_price(symbol, price, now, sink)
-    }
-
-    /// One random-walk step for every market, applied like `set_price`.
-    pub fn step_feed(&mut self, now: DateTime<Utc>, sink: &mut impl EventSink) {
-        let symbols: Vec<Symbol> = self.markets.keys().cloned().collect();
-        for symbol in symbols {
-            let Some(market) = self.markets.get_mut(&symbol) else {
-                continue;
-            };
-            let next = market
-                .walk
-                .step(market.book.price(), self.volatility, &market.rules.price);
-            // Errors are only reachable through overflow; the feed carries on with the next.
-            let _ = self.apply_price(&symbol, next, now, sink);
-        }
-    }
-
-    /// Moves the book to `price` (refilling the levels), pushes the price, and fills every
-    /// resting order it crosses completely at its limit price, as maker.
-    fn apply_price(
-        &mut self,
-        symbol: &Symbol,
-        price: Price,
-        now: DateTime<Utc>,
-        sink: &mut impl EventSink,
-    ) -> Result<(), ExchangeError> {
-        let market = self.markets.get_mut(symbol).ok_or_else(bad_symbol)?;
-        market.book.set_price(price).ok_or_else(overflow)?;
-        if sink.active() {
-            sink.publish(ExchangeEvent::Price {
-                symbol: symbol.clone(),
-                price,
-                ts: now,
-            });
-        }
-        if sink.detailed() {
-            sink.update(SimUpdate::Price {
-                symbol: symbol.clone(),
-                price,
-                ts: now,
-                best_bid: market.book.best(Side::Sell),
-                best_ask: market.book.best(Side::Buy),
-            });
-        }
-        let crossed = market.book.take_crossed();
-        let mut outcome = Ok(());
-        let mut filled = Vec::with_capacity(crossed.len());
-        for (_, limit, id) in crossed {
-            let Some(rec) = self.orders.get_mut(&id) else {
-                continue;
-            };
-            let exec = Execution {
-                price: limit,
-                qty: Qty(rec.request.quantity.0 - rec.executed_qty.0),
-                fee_rate: self.maker_fee_rate,
-                is_maker: true,
-                trade_id: self.next_trade_id,
-                ts: now,
-            };
-            self.next_trade_id += 1;
-            let fill = rec.execute(&mut self.account, &market.rules, exec);
-            let closed = rec.close(&mut self.account, OrderStatus::Filled);
-            let fills = match fill {
-                Ok(fill) => vec![fill],
-                Err(e) => {
-                    outcome = Err(e);
-                    Vec::new()
-                }
-            };
-            if let Err(e) = closed {
-                outcome = Err(e);
-            }
-            if sink.detailed() {
-                sink.update(SimUpdate::Order(OrderUpdate {
-                    order: rec.view(),
-                    change: OrderChange::Traded,
-                    fills: fills.clone(),
-                    balances: self
-                        .account
-                        .balances_of(&[&market.rules.base_asset, &market.rules.quote_asset]),
-                }));
-            }
-            if sink.active() {
-                sink.publish(ExchangeEvent::Order(rec.report(fills)));
-            }
-            filled.push(id);
-        }
-        for id in filled {
-            self.retire(id);
-        }
-        outcome
-    }
-
     /// Records that an order reached a terminal state; evicts the oldest terminal orders past
     /// `retained_orders`.
-    fn retire(&mut self, id: u64) {
+    pub(super) fn retire(&mut self, id: u64) {
         self.terminal.push_back(id);
         while self.terminal.len() > self.retained_orders {
             let Some(old) = self.terminal.pop_front() else {

@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 
-use super::order::{bad_symbol, rejected};
+use super::account::Account;
+use super::order::{OrderRecord, bad_symbol, rejected};
 use super::venue::{EventSink, Venue};
 use super::{Shared, SimExchange};
 use crate::domain::{
     ClientOrderId, Fill, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
     TimeInForce,
 };
+use crate::exchange::filters::SymbolRules;
 use crate::exchange::{Balance, CODE_CANCEL_REJECTED, CODE_NO_SUCH_ORDER, ExchangeError};
 
 /// Everything the venue knows about one order.
@@ -88,6 +90,26 @@ pub enum SimUpdate {
         /// The best ask level and its quantity after the move.
         best_ask: Option<(Price, Qty)>,
     },
+}
+
+/// Pushes the detailed update of one order change, if anyone listens for those.
+pub(super) fn push_order(
+    sink: &mut impl EventSink,
+    rec: &OrderRecord,
+    change: OrderChange,
+    fills: &[Fill],
+    account: &Account,
+    rules: &SymbolRules,
+) {
+    if !sink.detailed() {
+        return;
+    }
+    sink.update(SimUpdate::Order(OrderUpdate {
+        order: rec.view(),
+        change,
+        fills: fills.to_vec(),
+        balances: account.balances_of(&[&rules.base_asset, &rules.quote_asset]),
+    }));
 }
 
 fn no_such_order() -> ExchangeError {

@@ -166,9 +166,13 @@ fn execution_report(u: &OrderUpdate, e: Exec<'_>, ids: &mut Ids, now: i64) -> Va
         "x": e.x, "X": e.status.as_str(), "r": "NONE", "i": v.order_id,
         "l": fmt8(l), "z": fmt8(e.cum_qty), "L": fmt8(price), "n": n, "N": asset,
         "T": ms(v.update_time), "t": t, "I": ids.execution, "w": working, "m": maker,
-        "M": false, "O": ms(v.time), "Z": fmt8(e.cum_quote), "Y": fmt8(l * price),
+        "M": false, "O": ms(v.time), "Z": fmt8(e.cum_quote), "Y": fmt8(quote(l, price)),
         "Q": fmt8(Decimal::ZERO), "W": ms(v.time), "V": "NONE",
     })
+}
+
+fn quote(qty: Decimal, price: Decimal) -> Decimal {
+    qty.checked_mul(price).unwrap_or(Decimal::ZERO)
 }
 
 /// The Binance events one venue update makes, in order.
@@ -176,8 +180,10 @@ fn user_events(u: &OrderUpdate, ids: &mut Ids) -> Vec<Value> {
     let now = ms(Utc::now());
     let v = &u.order;
     let mut out = Vec::new();
+    // The venue computed every one of these sums with checked arithmetic before accepting
+    // the fills, so they fit; `quote` still refuses to panic.
     let fills_qty: Decimal = u.fills.iter().map(|f| f.quantity.0).sum();
-    let fills_quote: Decimal = u.fills.iter().map(|f| f.quantity.0 * f.price.0).sum();
+    let fills_quote: Decimal = u.fills.iter().map(|f| quote(f.quantity.0, f.price.0)).sum();
     let (mut cum_qty, mut cum_quote) = (
         v.executed_qty.0 - fills_qty,
         v.cumulative_quote - fills_quote,
@@ -206,7 +212,7 @@ fn user_events(u: &OrderUpdate, ids: &mut Ids) -> Vec<Value> {
             }
             for f in &u.fills {
                 cum_qty += f.quantity.0;
-                cum_quote += f.quantity.0 * f.price.0;
+                cum_quote += quote(f.quantity.0, f.price.0);
                 let status = if cum_qty >= v.orig_qty.0 {
                     OrderStatus::Filled
                 } else {
