@@ -24,6 +24,12 @@ async fn market_order_fills_with_full_response_and_headers() {
     assert_eq!(fills[1]["price"], "60006.00000000");
     assert!(fills[1]["tradeId"].as_u64().unwrap() > fills[0]["tradeId"].as_u64().unwrap());
     assert_eq!(r.header("x-mbx-order-count-10s"), Some("1"));
+    let counts = t
+        .signed(Method::GET, "/api/v3/rateLimit/order", &[])
+        .await
+        .body;
+    assert_eq!(counts[0]["count"], 1);
+    assert_eq!(counts[0]["intervalNum"], 10);
     assert_eq!(r.header("x-mbx-order-count-1d"), Some("1"));
     assert!(r.header("x-mbx-used-weight-1m").is_some());
 

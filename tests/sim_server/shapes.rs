@@ -145,6 +145,12 @@ async fn rest_answers_have_binances_fields() {
         &all.body[0],
         &fixture("rest/cancel_all_open_orders_response.json")[0],
     );
+    let counts = t.signed(Method::GET, "/api/v3/rateLimit/order", &[]).await;
+    same_shape(
+        "rateLimit/order",
+        &counts.body,
+        &fixture("rest/rateLimit_order_response.json"),
+    );
     let test = t
         .signed(
             Method::POST,

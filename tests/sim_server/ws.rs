@@ -215,6 +215,16 @@ async fn the_server_pings_and_answers_pings() {
 async fn market_streams_push_trades_and_book_tickers_on_price_moves() {
     let t = TestServer::start().await;
     let mut raw = t.ws("/ws/btcusdt@trade").await;
+    let mut bare = t.ws("/ws").await;
+    ws_send(
+        &mut bare,
+        json!({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 7}),
+    )
+    .await;
+    assert_eq!(
+        next_json(&mut bare).await.unwrap(),
+        json!({"result": null, "id": 7})
+    );
     let mut combined = t
         .ws("/stream?streams=btcusdt@bookTicker/ethusdt@trade")
         .await;
@@ -229,6 +239,8 @@ async fn market_streams_push_trades_and_book_tickers_on_price_moves() {
         ),
         (Some("trade"), Some("BTCUSDT"), Some("60100.00000000"))
     );
+    let subscribed = next_json(&mut bare).await.unwrap();
+    assert_eq!(subscribed["p"], "60100.00000000");
     let eth = next_json(&mut combined).await.unwrap();
     assert_eq!(
         (eth["stream"].as_str(), eth["data"]["p"].as_str()),

@@ -6,7 +6,7 @@
 //! # What it serves (one port)
 //! - REST `/api/v3/`: `ping`, `time`, `exchangeInfo` (`symbol`, `symbols=["A","B"]`),
 //!   `ticker/price`, `order` (POST/GET/DELETE), `order/test`, `openOrders` (GET/DELETE),
-//!   `allOrders`, `account`. Order lists (`orderList/oco`, `order/oco`, `orderList`,
+//!   `allOrders`, `account`, `rateLimit/order`. Order lists (`orderList/oco`, `order/oco`, `orderList`,
 //!   `openOrderList`, `allOrderList`) answer 400 -1020 "This operation is not supported.".
 //!   Parameters in the query string, the form body, or both ([`params`]); SIGNED endpoints
 //!   checked as Binance does ([`auth`]); weights and order counts with Binance's headers,
@@ -52,6 +52,8 @@ pub const DEFAULT_API_KEY: &str = "redline-sim-key";
 pub const DEFAULT_API_SECRET: &str = "redline-sim-secret";
 /// Binance's WebSocket servers ping every 20 seconds.
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
+/// A connection that has not answered a ping with a pong for this long is dropped.
+pub const PONG_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Everything the server needs besides the venue.
 #[derive(Debug, Clone)]
@@ -167,6 +169,7 @@ impl ServerState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     rest::configure(cfg);
     cfg.route("/ws-api/v3", web::get().to(ws_api::connect))
+        .route("/ws", web::get().to(streams::bare))
         .route("/ws/{stream:.*}", web::get().to(streams::raw))
         .route("/stream", web::get().to(streams::combined));
     admin::configure(cfg);

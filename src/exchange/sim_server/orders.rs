@@ -321,6 +321,28 @@ pub async fn account(state: Data, req: HttpRequest, body: web::Bytes) -> HttpRes
     .await
 }
 
+/// `GET /api/v3/rateLimit/order`: the order counts against the limits.
+pub async fn order_rate_limits(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 40,
+        |c| {
+            let mut limiter = c.state.limiter();
+            let (usage, limits) = (limiter.usage(c.now_ms), limiter.limits());
+            Ok(Answer::Json(json!([
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": limits.orders_per_10s, "count": usage.orders_10s},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+                 "limit": limits.orders_per_day, "count": usage.orders_1d},
+            ])))
+        },
+    )
+    .await
+}
+
 /// Order lists: authenticated like the rest, then refused (the venue does not match them).
 pub async fn order_lists(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     handle(

@@ -170,6 +170,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/openOrders", web::delete().to(orders::cancel_open_orders))
             .route("/allOrders", web::get().to(orders::all_orders))
             .route("/account", web::get().to(orders::account))
+            .route("/rateLimit/order", web::get().to(orders::order_rate_limits))
             .route("/order/oco", web::post().to(orders::order_lists))
             .route("/orderList/oco", web::post().to(orders::order_lists))
             .route("/orderList", web::get().to(orders::order_lists))

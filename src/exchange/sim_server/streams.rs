@@ -1,4 +1,5 @@
-//! Market streams: raw `/ws/<stream>` (several joined by `/`) sends each payload as is;
+//! Market streams: raw `/ws/<stream>` (several joined by `/`; `/ws` alone takes them by
+//! `SUBSCRIBE`) sends each payload as is;
 //! combined `/stream?streams=a/b` wraps it as `{"stream":..,"data":..}`. Streams:
 //! `<symbol>@trade` (one per price update of the venue; `q` is the quantity left on the
 //! synthetic level at the new price) and `<symbol>@bookTicker` (the synthetic book's top after
@@ -13,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::ServerState;
+use super::{PONG_TIMEOUT, ServerState};
 
 type Data = web::Data<ServerState>;
 
@@ -29,6 +30,15 @@ pub async fn raw(
         .map(str::to_string)
         .collect();
     start(state, req, body, streams, false)
+}
+
+/// `/ws` with no stream: streams come later through `SUBSCRIBE`.
+pub async fn bare(
+    state: Data,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, actix_web::Error> {
+    start(state, req, body, BTreeSet::new(), false)
 }
 
 pub async fn combined(
@@ -72,11 +82,13 @@ async fn run(
     let mut dropped = state.hub.drop_market.subscribe();
     let mut ping = tokio::time::interval(state.ping_interval);
     ping.tick().await;
+    let mut last_pong = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = dropped.changed() => return,
             _ = ping.tick() => {
-                if session.ping(b"").await.is_err() {
+                // No pong for a minute: Binance disconnects.
+                if last_pong.elapsed() > PONG_TIMEOUT || session.ping(b"").await.is_err() {
                     return;
                 }
             }
@@ -87,6 +99,7 @@ async fn run(
                         return;
                     }
                 }
+                Some(Ok(Message::Pong(_))) => last_pong = tokio::time::Instant::now(),
                 Some(Ok(Message::Close(reason))) => {
                     let _ = session.close(reason).await;
                     return;

@@ -7,7 +7,8 @@
 //! `userDataStream.subscribe` (which needs an Ed25519 `session.logon`) and order methods are
 //! not implemented (-1020). Weights are charged against the same limiter as REST.
 //!
-//! The server pings every `ping_interval` and answers pings with the same payload;
+//! The server pings every `ping_interval`, drops a connection silent to pings for
+//! `PONG_TIMEOUT`, and answers pings with the same payload;
 //! `POST /sim/ws/drop` ends every connection at once without a close frame.
 
 use actix_web::http::StatusCode;
@@ -18,11 +19,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::ServerState;
 use super::auth::{self, Payload};
 use super::error::ApiError;
 use super::params::Params;
 use super::rest::now_ms;
+use super::{PONG_TIMEOUT, ServerState};
 
 pub async fn connect(
     state: web::Data<ServerState>,
@@ -46,12 +47,14 @@ async fn run(state: Arc<ServerState>, mut session: Session, mut stream: MessageS
     let mut dropped = state.hub.drop_user.subscribe();
     let mut ping = tokio::time::interval(state.ping_interval);
     ping.tick().await;
+    let mut last_pong = tokio::time::Instant::now();
     let mut subs = Subscriptions::default();
     loop {
         tokio::select! {
             _ = dropped.changed() => return,
             _ = ping.tick() => {
-                if session.ping(b"").await.is_err() {
+                // No pong for a minute: Binance disconnects.
+                if last_pong.elapsed() > PONG_TIMEOUT || session.ping(b"").await.is_err() {
                     return;
                 }
             }
@@ -62,6 +65,7 @@ async fn run(state: Arc<ServerState>, mut session: Session, mut stream: MessageS
                         return;
                     }
                 }
+                Some(Ok(Message::Pong(_))) => last_pong = tokio::time::Instant::now(),
                 Some(Ok(Message::Close(reason))) => {
                     let _ = session.close(reason).await;
                     return;
