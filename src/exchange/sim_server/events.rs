@@ -13,7 +13,7 @@
 use chrono::Utc;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::ServerState;
@@ -64,12 +64,16 @@ struct Ids {
     book_update: u64,
 }
 
-/// Runs until the venue drops the update stream: renders each update and broadcasts it,
-/// applying the user-event faults (drop, duplicate, reorder) on the way.
-pub async fn forward(state: Arc<ServerState>, mut updates: mpsc::UnboundedReceiver<SimUpdate>) {
+/// Runs until the venue drops the update stream or the server is gone: renders each update
+/// and broadcasts it, applying the user-event faults (drop, duplicate, reorder) on the way.
+/// Holds the state weakly, so a stopped server's state is freed at the next update.
+pub async fn forward(state: Weak<ServerState>, mut updates: mpsc::UnboundedReceiver<SimUpdate>) {
     let mut ids = Ids::default();
     let mut held: Option<Value> = None;
     while let Some(update) = updates.recv().await {
+        let Some(state) = state.upgrade() else {
+            return;
+        };
         match update {
             SimUpdate::Order(u) => {
                 for event in user_events(&u, &mut ids) {

@@ -186,7 +186,7 @@ pub fn serve(
     let workers = settings.workers;
     let state = Arc::new(ServerState::new(sim, settings));
     runtime.spawn(events::forward(
-        state.clone(),
+        Arc::downgrade(&state),
         state.sim.subscribe_updates(),
     ));
     let data = web::Data::from(state);
