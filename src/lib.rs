@@ -9,7 +9,8 @@
 //! - [`actors`]: the supervised actors: order router, risk gate, exchange gateway, circuit
 //!   breaker, one position actor per symbol, and the supervision bookkeeping.
 //! - [`exchange`]: the `Exchange` port, Binance-style symbol filters, and the adapters
-//!   ([`exchange::sim`] is the built-in simulated exchange).
+//!   ([`exchange::sim`] is the built-in simulated exchange; [`exchange::sim_server`] serves it
+//!   over Binance Spot's protocol for `redline sim-exchange`).
 //! - [`engine`]: starts the actors in order and hands out their addresses.
 //! - [`web`]: the HTTP API (one `configure()` for server and tests) and its OpenAPI document.
 //! - [`bus`]: the Redis bridge (signals in, events out); [`events`]: the in-process event bus.

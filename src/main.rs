@@ -1,4 +1,6 @@
-//! The `redline` binary: `redline run` (the default) starts the engine.
+//! The `redline` binary: `redline run` (the default) starts the engine; `redline sim-exchange`
+//! serves the simulated venue over Binance Spot's protocol (REST, WebSocket API, market
+//! streams) for testing a Binance client against it.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use redline::clock::SystemClock;
 use redline::config::{self, LogFormat};
 use redline::engine::Engine;
+use redline::exchange::sim_server::{self, SimServerSettings};
 use redline::web::{self, ApiToken};
 
 #[derive(Parser)]
@@ -26,6 +29,23 @@ struct Cli {
 enum Command {
     /// Run the engine (paper trading on the built-in simulated exchange by default).
     Run(RunArgs),
+    /// Serve the simulated exchange over Binance Spot's protocol. API key and secret come from
+    /// REDLINE_SIM_API_KEY / REDLINE_SIM_API_SECRET (local-only defaults "redline-sim-key" /
+    /// "redline-sim-secret" when unset).
+    SimExchange(SimExchangeArgs),
+}
+
+#[derive(clap::Args)]
+struct SimExchangeArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:9443")]
+    bind: String,
+    /// A TOML file merged over the embedded defaults; its [sim] section describes the venue.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long)]
+    log_json: bool,
 }
 
 #[derive(clap::Args, Default)]
@@ -45,7 +65,47 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(args),
+        Command::SimExchange(args) => sim_exchange(args),
     }
+}
+
+fn sim_exchange(args: SimExchangeArgs) -> anyhow::Result<()> {
+    let config = config::load(args.config.as_deref(), std::env::vars())?;
+    let format = if args.log_json {
+        LogFormat::Json
+    } else {
+        config.log.format
+    };
+    init_tracing(format, &config.log.level);
+    let addr: SocketAddr = args
+        .bind
+        .parse()
+        .with_context(|| format!("--bind {:?}", args.bind))?;
+    let instruments = config.instruments().map_err(anyhow::Error::msg)?;
+    let info: serde_json::Value =
+        serde_json::from_str(&config.exchange_info_text().map_err(anyhow::Error::msg)?)
+            .context("sim.exchange_info")?;
+    let (credentials, defaulted) = SimServerSettings::credentials_from_env();
+    if defaulted {
+        tracing::warn!(
+            api_key = %credentials.api_key,
+            "REDLINE_SIM_API_KEY / REDLINE_SIM_API_SECRET not both set: using the local-only default key and secret"
+        );
+    }
+    let settings = SimServerSettings::new(credentials, info);
+    let listener = TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
+    actix_rt::System::new().block_on(async move {
+        let sim = redline::engine::build_sim(&config, &instruments).map_err(anyhow::Error::msg)?;
+        if config.sim.feed_interval_ms > 0 {
+            drop(sim.spawn_feed(std::time::Duration::from_millis(
+                config.sim.feed_interval_ms,
+            )));
+        }
+        tracing::info!(%addr, "redline sim-exchange listening");
+        sim_server::serve(listener, sim, settings)?.await?;
+        tracing::info!("redline sim-exchange stopped");
+        Ok(())
+    })
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {

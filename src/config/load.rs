@@ -75,13 +75,19 @@ pub fn load(
 impl Config {
     /// The symbols and their filters: the embedded file, or `sim.exchange_info` if set.
     pub fn instruments(&self) -> Result<Instruments, String> {
-        let text = if self.sim.exchange_info.is_empty() {
-            EMBEDDED_EXCHANGE_INFO.to_string()
+        let text = self.exchange_info_text()?;
+        Instruments::from_exchange_info_json(&text).map_err(|e| format!("sim.exchange_info: {e}"))
+    }
+
+    /// The `exchangeInfo` document the instruments come from: the embedded file, or
+    /// `sim.exchange_info` if set (the simulator server serves it as `exchangeInfo`).
+    pub fn exchange_info_text(&self) -> Result<String, String> {
+        if self.sim.exchange_info.is_empty() {
+            Ok(EMBEDDED_EXCHANGE_INFO.to_string())
         } else {
             std::fs::read_to_string(&self.sim.exchange_info)
-                .map_err(|e| format!("sim.exchange_info: {}: {e}", self.sim.exchange_info))?
-        };
-        Instruments::from_exchange_info_json(&text).map_err(|e| format!("sim.exchange_info: {e}"))
+                .map_err(|e| format!("sim.exchange_info: {}: {e}", self.sim.exchange_info))
+        }
     }
 
     /// Problems that need the instrument list: every symbol named in the config must exist.

@@ -9,6 +9,7 @@
 pub mod binance;
 pub mod filters;
 pub mod sim;
+pub mod sim_server;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

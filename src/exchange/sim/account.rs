@@ -136,6 +136,25 @@ impl Account {
         Ok(())
     }
 
+    /// The balances of `assets` (zero for an asset never held), in the order given.
+    pub fn balances_of(&self, assets: &[&Arc<str>]) -> Vec<Balance> {
+        assets
+            .iter()
+            .map(|asset| {
+                let h = self
+                    .holdings
+                    .get(asset.as_ref())
+                    .copied()
+                    .unwrap_or_default();
+                Balance {
+                    asset: asset.to_string(),
+                    free: h.free,
+                    locked: h.locked,
+                }
+            })
+            .collect()
+    }
+
     /// Every balance that is not all zero, sorted by asset.
     pub fn balances(&self) -> Vec<Balance> {
         self.holdings

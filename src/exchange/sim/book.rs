@@ -152,6 +152,20 @@ impl Book {
         Some(())
     }
 
+    /// The best level a taker of `side` would hit (the best ask for a buy, the best bid for a
+    /// sell) with what is left of it, skipping levels already taken.
+    pub fn best(&self, side: Side) -> Option<(Price, Qty)> {
+        let (prices, taken) = match side {
+            Side::Buy => (&self.ask_prices, &self.ask_taken),
+            Side::Sell => (&self.bid_prices, &self.bid_taken),
+        };
+        prices
+            .iter()
+            .zip(taken.iter())
+            .map(|(&p, &used)| (p, Qty(self.level_qty.0 - used)))
+            .find(|(_, left)| left.is_positive())
+    }
+
     /// Level prices a taker of `side` walks (asks for a buy, bids for a sell), best first.
     #[cfg(test)]
     pub fn levels_for(&self, side: Side) -> &[Price] {

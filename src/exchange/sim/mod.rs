@@ -3,9 +3,12 @@
 //! messages, same order statuses, same commission rules) so the engine runs unchanged against it.
 //!
 //! Layout: `book` matches one symbol (synthetic levels + resting orders), `account` holds
-//! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order, `venue` ties them into the state
-//! behind one `std::sync::Mutex`. Every call is synchronous under that lock and returns a ready
-//! future; nothing does I/O.
+//! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order,
+//! `venue` ties them into the state behind one `std::sync::Mutex` (`moves`: price updates).
+//! `views` is the second front door, the one the simulator server (`exchange::sim_server`)
+//! uses: full order views, look-ups by order id, cancel-all, and a detailed update stream
+//! (`SimUpdate`) rich enough to render Binance's executionReport. Every call is synchronous
+//! under the lock and returns a ready future; nothing does I/O.
 //!
 //! # Matching
 //! - The book around the last price `P` has `book_levels` levels per side: ask `i` at
@@ -46,8 +49,12 @@
 mod account;
 mod book;
 mod feed;
+mod moves;
 mod order;
 mod venue;
+mod views;
+
+pub use views::{BookTop, OrderChange, OrderRef, OrderUpdate, OrderView, SimUpdate};
 
 #[cfg(test)]
 mod tests;
@@ -173,11 +180,22 @@ struct Subscribers {
     senders: Vec<mpsc::UnboundedSender<ExchangeEvent>>,
     /// Order reports still to drop (`SimFault::DropOrderEvents`).
     drop_order_events: u32,
+    /// One sender per `subscribe_updates()` (the simulator server); closed ones are dropped
+    /// on the next update. `SimFault`s and `drop_subscribers` leave these alone.
+    detailed: Vec<mpsc::UnboundedSender<SimUpdate>>,
 }
 
 impl EventSink for Subscribers {
     fn active(&self) -> bool {
         !self.senders.is_empty()
+    }
+
+    fn detailed(&self) -> bool {
+        !self.detailed.is_empty()
+    }
+
+    fn update(&mut self, update: SimUpdate) {
+        self.detailed.retain(|tx| tx.send(update.clone()).is_ok());
     }
 
     fn publish(&mut self, event: ExchangeEvent) {

@@ -6,6 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use std::sync::Arc;
 
 use super::account::{Account, AccountError};
+use super::views::OrderView;
 use crate::domain::{Fill, OrderReport, OrderRequest, OrderStatus, Price, Qty, Side};
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{CODE_BAD_SYMBOL, CODE_INVALID_MESSAGE, ExchangeError};
@@ -62,6 +63,8 @@ pub struct OrderRecord {
     pub locked: Decimal,
     /// Time of the latest change (the report's `ts`).
     pub updated: DateTime<Utc>,
+    /// When the venue accepted the order (Binance's `time` / `workingTime`).
+    pub created: DateTime<Utc>,
 }
 
 impl OrderRecord {
@@ -75,6 +78,27 @@ impl OrderRecord {
             cumulative_quote: self.cumulative_quote,
             fills,
             ts: self.updated,
+        }
+    }
+
+    /// The full view of the order now, with all of its fills.
+    pub fn view(&self) -> OrderView {
+        let r = &self.request;
+        OrderView {
+            symbol: r.symbol.clone(),
+            order_id: self.exchange_order_id,
+            client_order_id: r.client_order_id.clone(),
+            side: r.side,
+            order_type: r.order_type,
+            time_in_force: r.time_in_force,
+            price: r.price,
+            orig_qty: r.quantity,
+            executed_qty: self.executed_qty,
+            cumulative_quote: self.cumulative_quote,
+            status: self.status,
+            time: self.created,
+            update_time: self.updated,
+            fills: self.fills.clone(),
         }
     }
 

@@ -12,6 +12,7 @@ use super::account::{Account, AccountError};
 use super::book::{Book, Take};
 use super::feed::PriceWalk;
 use super::order::{Execution, OrderRecord, bad_symbol, filter_failure, overflow, rejected};
+use super::views::{OrderChange, OrderRef, OrderView, SimUpdate, push_order};
 use super::{SimSettings, settings_ok};
 use crate::domain::{
     ClientOrderId, OrderReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
@@ -26,51 +27,56 @@ use crate::exchange::{
 /// Binance's code for a missing mandatory parameter (a LIMIT order without a price).
 const CODE_MANDATORY_PARAM: i64 = -1102;
 
-/// Where pushed events go. `active` lets the venue skip cloning reports nobody will read.
+/// Where pushed events go. `active` lets the venue skip cloning reports nobody will read;
+/// `detailed` does the same for the full updates (`SimUpdate`) the simulator server renders.
 pub trait EventSink {
     fn active(&self) -> bool;
     fn publish(&mut self, event: ExchangeEvent);
+    fn detailed(&self) -> bool {
+        false
+    }
+    fn update(&mut self, _update: SimUpdate) {}
 }
 
 /// One symbol: its rules, its matching engine, its price walk, and its client-id index.
-struct Market {
+pub(super) struct Market {
     /// Filters and assets, for validation and for knowing which balances an order moves.
-    rules: SymbolRules,
+    pub(super) rules: SymbolRules,
     /// Synthetic levels and resting orders.
-    book: Book,
+    pub(super) book: Book,
     /// The random walk `step_feed` advances.
-    walk: PriceWalk,
+    pub(super) walk: PriceWalk,
     /// Latest order per client order id on this symbol: query/cancel look-ups and the
     /// duplicate check (only the latest can be open, since a reuse needs the previous closed).
-    by_client: HashMap<ClientOrderId, u64>,
+    pub(super) by_client: HashMap<ClientOrderId, u64>,
 }
 
 /// The whole simulated venue.
 pub struct Venue {
     /// Markets by symbol (ordered, so `step_feed` walks them in a fixed order).
-    markets: BTreeMap<Symbol, Market>,
+    pub(super) markets: BTreeMap<Symbol, Market>,
     /// The account's balances.
-    account: Account,
+    pub(super) account: Account,
     /// Open orders and the most recent terminal ones, by exchange order id.
-    orders: HashMap<u64, OrderRecord>,
+    pub(super) orders: HashMap<u64, OrderRecord>,
     /// Terminal order ids, oldest first: evicted past `retained_orders`.
-    terminal: VecDeque<u64>,
+    pub(super) terminal: VecDeque<u64>,
     /// How many terminal orders stay queryable.
-    retained_orders: usize,
+    pub(super) retained_orders: usize,
     /// Fee rate for fills that take liquidity.
-    taker_fee_rate: Decimal,
+    pub(super) taker_fee_rate: Decimal,
     /// Fee rate for resting orders filled by a price move.
-    maker_fee_rate: Decimal,
+    pub(super) maker_fee_rate: Decimal,
     /// Largest relative move of one feed step.
-    volatility: Decimal,
+    pub(super) volatility: Decimal,
     /// Next exchange order id.
-    next_order_id: u64,
+    pub(super) next_order_id: u64,
     /// Next trade id (one counter for all symbols, so ids are unique per symbol too).
-    next_trade_id: u64,
+    pub(super) next_trade_id: u64,
     /// Orders ever accepted.
-    accepted: u64,
+    pub(super) accepted: u64,
     /// Scratch buffer for a sweep's per-level takes, reused so a submit does not allocate it.
-    takes: Vec<Take>,
+    pub(super) takes: Vec<Take>,
 }
 
 impl Venue {
@@ -149,7 +155,15 @@ impl Venue {
         now: DateTime<Utc>,
         sink: &mut impl EventSink,
     ) -> Result<OrderReport, ExchangeError> {
-        let market = self.markets.get_mut(&order.symbol).ok_or_else(bad_symbol)?;
+        self.submit_full(order, now, sink, false)
+            .map(|(report, _)| report)
+    }
+
+    /// The checks on an order alone, before balances and ids: symbol, trading status,
+    /// mandatory price, positive quantity and price, filters against the last price. Answers
+    /// the limit price (`None` for market orders).
+    pub fn validate(&self, order: &OrderRequest) -> Result<Option<Price>, ExchangeError> {
+        let market = self.markets.get(&order.symbol).ok_or_else(bad_symbol)?;
         if !market.rules.trading {
             return Err(rejected(CODE_NEW_ORDER_REJECTED, "Market is closed."));
         }
@@ -171,8 +185,21 @@ impl Venue {
         let last = market.book.price();
         market
             .rules
-            .check_order(&order, Some(last))
+            .check_order(order, Some(last))
             .map_err(|v| filter_failure(v.filter))?;
+        Ok(limit)
+    }
+
+    /// `submit`, also answering with the order's full view when `want_view`.
+    pub fn submit_full(
+        &mut self,
+        order: OrderRequest,
+        now: DateTime<Utc>,
+        sink: &mut impl EventSink,
+        want_view: bool,
+    ) -> Result<(OrderReport, Option<OrderView>), ExchangeError> {
+        let limit = self.validate(&order)?;
+        let market = self.markets.get_mut(&order.symbol).ok_or_else(bad_symbol)?;
         let open_twin = market
             .by_client
             .get(&order.client_order_id)
@@ -229,6 +256,7 @@ impl Venue {
             fills: Vec::with_capacity(self.takes.len()),
             locked: need,
             updated: now,
+            created: now,
         };
         let mut outcome = Ok(());
         for take in &self.takes {
@@ -269,6 +297,16 @@ impl Venue {
         if sink.active() {
             sink.publish(ExchangeEvent::Order(report.clone()));
         }
+        let fills = &rec.fills;
+        push_order(
+            sink,
+            &rec,
+            OrderChange::Submitted,
+            fills,
+            &self.account,
+            &market.rules,
+        );
+        let view = want_view.then(|| rec.view());
         market
             .by_client
             .insert(rec.request.client_order_id.clone(), id);
@@ -276,7 +314,7 @@ impl Venue {
         if status.is_terminal() {
             self.retire(id);
         }
-        outcome.map(|()| report)
+        outcome.map(|()| (report, view))
     }
 
     /// Cancels an open order, releasing what it reserved.
@@ -287,13 +325,31 @@ impl Venue {
         now: DateTime<Utc>,
         sink: &mut impl EventSink,
     ) -> Result<OrderReport, ExchangeError> {
+        let order = OrderRef::Client(id.clone());
+        self.cancel_full(symbol, &order, None, now, sink)
+            .map(|(report, _)| report)
+    }
+
+    /// Cancels an open order found by either id; `cancel_id` is the id of the cancel request
+    /// itself (Binance's `newClientOrderId` on a cancel), carried to the detailed update.
+    pub fn cancel_full(
+        &mut self,
+        symbol: &Symbol,
+        order: &OrderRef,
+        cancel_id: Option<&ClientOrderId>,
+        now: DateTime<Utc>,
+        sink: &mut impl EventSink,
+    ) -> Result<(OrderReport, OrderView), ExchangeError> {
         let market = self.markets.get_mut(symbol).ok_or_else(bad_symbol)?;
         let unknown = || rejected(CODE_CANCEL_REJECTED, "Unknown order sent.");
-        let order_id = *market.by_client.get(id).ok_or_else(unknown)?;
+        let order_id = match order {
+            OrderRef::Client(id) => *market.by_client.get(id).ok_or_else(unknown)?,
+            OrderRef::Id(id) => *id,
+        };
         let rec = self
             .orders
             .get_mut(&order_id)
-            .filter(|r| r.status.is_open())
+            .filter(|r| r.status.is_open() && &r.request.symbol == symbol)
             .ok_or_else(unknown)?;
         if let Some(l) = rec.request.price {
             market.book.unrest(rec.request.side, l, order_id);
@@ -304,8 +360,13 @@ impl Venue {
         if sink.active() {
             sink.publish(ExchangeEvent::Order(report.clone()));
         }
+        let view = rec.view();
+        let change = OrderChange::Canceled {
+            cancel_id: cancel_id.cloned(),
+        };
+        push_order(sink, rec, change, &[], &self.account, &market.rules);
         self.retire(order_id);
-        closed.map(|()| report)
+        closed.map(|()| (report, view))
     }
 
     /// The order's latest state with all of its fills.
@@ -336,96 +397,9 @@ impl Venue {
         self.account.balances()
     }
 
-    /// Validates a price against the symbol's PRICE_FILTER, then applies it.
-    pub fn set_price(
-        &mut self,
-        symbol: &Symbol,
-        price: Price,
-        now: DateTime<Utc>,
-        sink: &mut impl EventSink,
-    ) -> Result<(), ExchangeError> {
-        let market = self.markets.get(symbol).ok_or_else(bad_symbol)?;
-        if !price.is_positive() || market.rules.check_price(price).is_err() {
-            return Err(filter_failure("PRICE_FILTER"));
-        }
-        self.apply_price(symbol, price, now, sink)
-    }
-
-    /// One random-walk step for every market, applied like `set_price`.
-    pub fn step_feed(&mut self, now: DateTime<Utc>, sink: &mut impl EventSink) {
-        let symbols: Vec<Symbol> = self.markets.keys().cloned().collect();
-        for symbol in symbols {
-            let Some(market) = self.markets.get_mut(&symbol) else {
-                continue;
-            };
-            let next = market
-                .walk
-                .step(market.book.price(), self.volatility, &market.rules.price);
-            // Errors are only reachable through overflow; the feed carries on with the next.
-            let _ = self.apply_price(&symbol, next, now, sink);
-        }
-    }
-
-    /// Moves the book to `price` (refilling the levels), pushes the price, and fills every
-    /// resting order it crosses completely at its limit price, as maker.
-    fn apply_price(
-        &mut self,
-        symbol: &Symbol,
-        price: Price,
-        now: DateTime<Utc>,
-        sink: &mut impl EventSink,
-    ) -> Result<(), ExchangeError> {
-        let market = self.markets.get_mut(symbol).ok_or_else(bad_symbol)?;
-        market.book.set_price(price).ok_or_else(overflow)?;
-        if sink.active() {
-            sink.publish(ExchangeEvent::Price {
-                symbol: symbol.clone(),
-                price,
-                ts: now,
-            });
-        }
-        let crossed = market.book.take_crossed();
-        let mut outcome = Ok(());
-        let mut filled = Vec::with_capacity(crossed.len());
-        for (_, limit, id) in crossed {
-            let Some(rec) = self.orders.get_mut(&id) else {
-                continue;
-            };
-            let exec = Execution {
-                price: limit,
-                qty: Qty(rec.request.quantity.0 - rec.executed_qty.0),
-                fee_rate: self.maker_fee_rate,
-                is_maker: true,
-                trade_id: self.next_trade_id,
-                ts: now,
-            };
-            self.next_trade_id += 1;
-            let fill = rec.execute(&mut self.account, &market.rules, exec);
-            let closed = rec.close(&mut self.account, OrderStatus::Filled);
-            let fills = match fill {
-                Ok(fill) => vec![fill],
-                Err(e) => {
-                    outcome = Err(e);
-                    Vec::new()
-                }
-            };
-            if let Err(e) = closed {
-                outcome = Err(e);
-            }
-            if sink.active() {
-                sink.publish(ExchangeEvent::Order(rec.report(fills)));
-            }
-            filled.push(id);
-        }
-        for id in filled {
-            self.retire(id);
-        }
-        outcome
-    }
-
     /// Records that an order reached a terminal state; evicts the oldest terminal orders past
     /// `retained_orders`.
-    fn retire(&mut self, id: u64) {
+    pub(super) fn retire(&mut self, id: u64) {
         self.terminal.push_back(id);
         while self.terminal.len() > self.retained_orders {
             let Some(old) = self.terminal.pop_front() else {

@@ -1,0 +1,357 @@
+//! The TRADE and USER_DATA endpoints: new, test, query and cancel orders, open and all
+//! orders, cancel-all, account. Order lists (OCO and the rest) are not matched by the venue
+//! yet and answer 400 -1020 "This operation is not supported.".
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::ServerState;
+use super::error::ApiError;
+use super::params::Params;
+use super::render::{self, RespType, fmt8};
+use super::rest::{Answer, Call, Security, handle};
+use crate::domain::{ClientOrderId, OrderRequest, OrderType, Price, Qty, Side, TimeInForce};
+use crate::exchange::sim::OrderRef;
+
+const CLIENT_ID_RANGE: &str = "^[\\.A-Z\\:/a-z0-9_-]{1,36}$";
+/// Order types Binance has that the simulated venue does not match.
+const UNSUPPORTED_TYPES: [&str; 5] = [
+    "LIMIT_MAKER",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+];
+
+fn not_required(param: &str) -> ApiError {
+    ApiError::bad(
+        -1106,
+        format!("Parameter '{param}' sent when not required."),
+    )
+}
+
+fn client_id(p: &Params, name: &str) -> Result<Option<ClientOrderId>, ApiError> {
+    p.get(name)
+        .map(|raw| ClientOrderId::new(raw).map_err(|_| ApiError::illegal(name, CLIENT_ID_RANGE)))
+        .transpose()
+}
+
+/// A new order's parameters as the venue's request, and the answer shape asked for.
+fn order_request(state: &ServerState, p: &Params) -> Result<(OrderRequest, RespType), ApiError> {
+    let symbol = p.symbol()?;
+    let side = match p.required("side")? {
+        "BUY" => Side::Buy,
+        "SELL" => Side::Sell,
+        _ => return Err(ApiError::bad(-1117, "Invalid side.")),
+    };
+    let order_type = match p.required("type")? {
+        "LIMIT" => OrderType::Limit,
+        "MARKET" => OrderType::Market,
+        t if UNSUPPORTED_TYPES.contains(&t) => {
+            return Err(ApiError::bad(-1014, "Unsupported order combination."));
+        }
+        _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+    };
+    for param in ["stopPrice", "icebergQty", "trailingDelta"] {
+        if p.get(param).is_some() {
+            return Err(not_required(param));
+        }
+    }
+    let time_in_force = match (order_type, p.get("timeInForce")) {
+        (OrderType::Limit, None) => return Err(ApiError::mandatory("timeInForce")),
+        (OrderType::Market, Some(_)) => return Err(not_required("timeInForce")),
+        (OrderType::Market, None) => TimeInForce::Gtc,
+        (OrderType::Limit, Some("GTC")) => TimeInForce::Gtc,
+        (OrderType::Limit, Some("IOC")) => TimeInForce::Ioc,
+        (OrderType::Limit, Some("FOK")) => TimeInForce::Fok,
+        (OrderType::Limit, Some(_)) => return Err(ApiError::bad(-1115, "Invalid timeInForce.")),
+    };
+    let quantity = match (p.decimal("quantity")?, order_type) {
+        (Some(q), _) => Qty(q),
+        (None, OrderType::Market) if p.get("quoteOrderQty").is_some() => {
+            return Err(ApiError::bad(-1014, "Unsupported order combination."));
+        }
+        (None, OrderType::Market) => {
+            return Err(ApiError::bad(
+                -1102,
+                "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+            ));
+        }
+        (None, OrderType::Limit) => return Err(ApiError::mandatory("quantity")),
+    };
+    let price = match (order_type, p.decimal("price")?) {
+        (OrderType::Limit, None) => return Err(ApiError::mandatory("price")),
+        (OrderType::Market, Some(_)) => return Err(not_required("price")),
+        (_, price) => price.map(Price),
+    };
+    let client_order_id = match client_id(p, "newClientOrderId")? {
+        Some(id) => id,
+        None => ClientOrderId::new(&state.generate_id("sim"))
+            .map_err(|_| ApiError::mandatory("newClientOrderId"))?,
+    };
+    let resp = match p.get("newOrderRespType") {
+        None | Some("FULL") => RespType::Full,
+        Some("RESULT") => RespType::Result,
+        Some("ACK") => RespType::Ack,
+        Some(_) => {
+            return Err(ApiError::bad(
+                -1130,
+                "Data sent for parameter 'newOrderRespType' is not valid.",
+            ));
+        }
+    };
+    let request = OrderRequest {
+        client_order_id,
+        symbol,
+        side,
+        order_type,
+        quantity,
+        price,
+        time_in_force,
+    };
+    Ok((request, resp))
+}
+
+/// `orderId` or `origClientOrderId` (-1102 when neither).
+fn order_ref(p: &Params) -> Result<OrderRef, ApiError> {
+    if let Some(id) = p.u64("orderId")? {
+        return Ok(OrderRef::Id(id));
+    }
+    match client_id(p, "origClientOrderId")? {
+        Some(id) => Ok(OrderRef::Client(id)),
+        None => Err(ApiError::bad(
+            -1102,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        )),
+    }
+}
+
+type Data = web::Data<ServerState>;
+
+pub async fn new_order(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::NewOrder,
+        |_| 1,
+        |c| {
+            let (request, resp) = order_request(c.state, &c.params)?;
+            let id = request.client_order_id.to_string();
+            let view = c.state.sim.submit_order(request)?;
+            {
+                let mut counters = c.state.counters();
+                counters.orders_accepted += 1;
+                counters.client_order_ids.insert(id);
+            }
+            let fault = c.state.faults().after_accept.pop_front();
+            Ok(Answer::Accepted(render::new_order(&view, resp), fault))
+        },
+    )
+    .await
+}
+
+pub async fn test_order(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let weight = |p: &Params| {
+        if p.get("computeCommissionRates") == Some("true") {
+            20
+        } else {
+            1
+        }
+    };
+    handle(&state, &req, &body, Security::Signed, weight, |c| {
+        let (request, _) = order_request(c.state, &c.params)?;
+        c.state.sim.check_order(&request)?;
+        if c.params.get("computeCommissionRates") != Some("true") {
+            return Ok(Answer::Json(json!({})));
+        }
+        let (maker, taker) = c.state.sim.fee_rates();
+        let zero = fmt8(rust_decimal::Decimal::ZERO);
+        Ok(Answer::Json(json!({
+            "standardCommissionForOrder": {"maker": fmt8(maker), "taker": fmt8(taker)},
+            "specialCommissionForOrder": {"maker": zero, "taker": zero},
+            "taxCommissionForOrder": {"maker": zero, "taker": zero},
+            "discount": {"enabledForAccount": false, "enabledForSymbol": false,
+                         "discountAsset": "BNB", "discount": zero},
+        })))
+    })
+    .await
+}
+
+pub async fn query_order(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 4,
+        |c| {
+            let symbol = c.params.symbol()?;
+            let view = c.state.sim.order_view(&symbol, &order_ref(&c.params)?)?;
+            Ok(Answer::Json(render::order(&view)))
+        },
+    )
+    .await
+}
+
+pub async fn cancel_order(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 1,
+        |c: &Call<'_>| {
+            let symbol = c.params.symbol()?;
+            let order = order_ref(&c.params)?;
+            let cancel_id = match client_id(&c.params, "newClientOrderId")? {
+                Some(id) => id,
+                None => ClientOrderId::new(&c.state.generate_id("simcxl"))
+                    .map_err(|_| ApiError::mandatory("newClientOrderId"))?,
+            };
+            let view = c
+                .state
+                .sim
+                .cancel_order(&symbol, &order, Some(&cancel_id))?;
+            Ok(Answer::Json(render::canceled(
+                &view,
+                cancel_id.as_str(),
+                c.now_ms,
+            )))
+        },
+    )
+    .await
+}
+
+pub async fn open_orders(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let weight = |p: &Params| if p.get("symbol").is_some() { 6 } else { 80 };
+    handle(&state, &req, &body, Security::Signed, weight, |c| {
+        let symbol = c.params.optional_symbol()?;
+        let views = c.state.sim.open_order_views(symbol.as_ref())?;
+        Ok(Answer::Json(Value::Array(
+            views.iter().map(render::order).collect(),
+        )))
+    })
+    .await
+}
+
+pub async fn cancel_open_orders(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 1,
+        |c| {
+            let symbol = c.params.symbol()?;
+            let cancel_id = c.state.generate_id("simcxl");
+            let views = c.state.sim.cancel_all_orders(&symbol, Some(&cancel_id))?;
+            let out = views
+                .iter()
+                .map(|v| render::canceled(v, &cancel_id, c.now_ms))
+                .collect();
+            Ok(Answer::Json(Value::Array(out)))
+        },
+    )
+    .await
+}
+
+pub async fn all_orders(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 20,
+        |c| {
+            let p = &c.params;
+            let symbol = p.symbol()?;
+            let limit = p.u64("limit")?.unwrap_or(500);
+            if !(1..=1000).contains(&limit) {
+                return Err(ApiError::bad(
+                    -1102,
+                    "'limit' contains unexpected value. Cannot be greater than 1000.",
+                ));
+            }
+            let from_id = p.u64("orderId")?;
+            let start = p.u64("startTime")?;
+            let end = p.u64("endTime")?;
+            let in_time = |t: i64| {
+                let t = u64::try_from(t).unwrap_or(0);
+                start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
+            };
+            let views: Vec<_> = c
+                .state
+                .sim
+                .all_order_views(&symbol)?
+                .into_iter()
+                .filter(|v| from_id.is_none_or(|id| v.order_id >= id))
+                .filter(|v| in_time(render::ms(v.time)))
+                .collect();
+            let limit = usize::try_from(limit).unwrap_or(500);
+            // From an orderId: the first `limit` from it; otherwise the most recent `limit`.
+            let picked: Vec<Value> = if from_id.is_some() {
+                views.iter().take(limit).map(render::order).collect()
+            } else {
+                let skip = views.len().saturating_sub(limit);
+                views.iter().skip(skip).map(render::order).collect()
+            };
+            Ok(Answer::Json(Value::Array(picked)))
+        },
+    )
+    .await
+}
+
+pub async fn account(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 20,
+        |c| {
+            let mut balances = c.state.sim.account_balances();
+            if c.params.get("omitZeroBalances") == Some("true") {
+                balances.retain(|b| !(b.free.is_zero() && b.locked.is_zero()));
+            }
+            let rates = c.state.sim.fee_rates();
+            Ok(Answer::Json(render::account(&balances, rates, c.now_ms)))
+        },
+    )
+    .await
+}
+
+/// `GET /api/v3/rateLimit/order`: the order counts against the limits.
+pub async fn order_rate_limits(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 40,
+        |c| {
+            let mut limiter = c.state.limiter();
+            let (usage, limits) = (limiter.usage(c.now_ms), limiter.limits());
+            Ok(Answer::Json(json!([
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": limits.orders_per_10s, "count": usage.orders_10s},
+                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+                 "limit": limits.orders_per_day, "count": usage.orders_1d},
+            ])))
+        },
+    )
+    .await
+}
+
+/// Order lists: authenticated like the rest, then refused (the venue does not match them).
+pub async fn order_lists(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    handle(
+        &state,
+        &req,
+        &body,
+        Security::Signed,
+        |_| 1,
+        |_| Err(ApiError::unsupported()),
+    )
+    .await
+}
