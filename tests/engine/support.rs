@@ -60,9 +60,6 @@ impl TestEngine {
     }
 
     pub async fn start_with(config: Config, token: ApiToken) -> Self {
-        // reqwest is built without a default TLS provider (Cargo.toml: rustls-no-provider);
-        // the client needs one installed even for plain HTTP. A second install is refused.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let clock = ManualClock::new(chrono::Utc::now());
         let engine = Engine::start(config, clock.clone()).expect("engine starts");
         let sim = engine.sim.clone().expect("paper mode has a sim");

@@ -59,9 +59,9 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut SimServerSettings)) -> Self {
-        // reqwest is built without a default TLS provider; tests speak plain HTTP, but the
-        // client still needs one installed (a second install in the same process is refused).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // reqwest is built without a TLS provider (Cargo.toml: rustls-no-provider); even plain
+        // HTTP clients need one installed.
+        redline::exchange::ensure_tls();
         let env = [
             ("REDLINE__SIM__FEED_INTERVAL_MS", "0"),
             ("REDLINE__SIM__BALANCES__BTC", "1"),
