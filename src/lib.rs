@@ -33,5 +33,6 @@ pub mod engine;
 pub mod events;
 pub mod exchange;
 pub mod intake;
+pub mod journal;
 pub mod market;
 pub mod web;
