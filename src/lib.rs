@@ -35,6 +35,7 @@ pub mod engine;
 pub mod events;
 pub mod exchange;
 pub mod intake;
+pub mod journal;
 pub mod market;
 pub mod risk;
 pub mod web;

@@ -1,0 +1,235 @@
+//! Journal tests on a temporary SQLite file and on the PostgreSQL at DATABASE_URL (default
+//! postgres://postgres@127.0.0.1:5432/test), each test in a schema of its own.
+
+use super::writer::{Flush, JournalWriter, Record, RecordDurable};
+use super::*;
+use actix::Actor;
+use chrono::TimeZone;
+use serde_json::json;
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn unique(tag: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = Utc::now().timestamp_subsec_nanos();
+    format!("{tag}_{}_{nanos}_{n}", std::process::id())
+}
+
+fn temp_sqlite() -> std::path::PathBuf {
+    std::env::temp_dir()
+        .join(unique("redline_journal"))
+        .join("journal.db")
+}
+
+/// A PostgreSQL store in a fresh schema, or `None` (after printing SKIPPED) when the server is
+/// unreachable outside CI. Under CI=true an unreachable server fails the test.
+async fn pg_store() -> Option<Store> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+    let schema = unique("redline_test");
+    let attempt = async {
+        let admin = PgConnectOptions::from_str(&url)?;
+        let mut conn = sqlx::ConnectOptions::connect(&admin).await?;
+        sqlx::Executor::execute(
+            &mut conn,
+            sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")),
+        )
+        .await?;
+        Ok::<_, sqlx::Error>(admin.options([("search_path", schema.as_str())]))
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(5), attempt).await {
+        Ok(Ok(options)) => Some(Store::open_postgres(options).await.expect("migrate")),
+        outcome => {
+            let why = match outcome {
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "timed out".into(),
+                Ok(Ok(_)) => unreachable!(),
+            };
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "PostgreSQL not reachable ({why}); CI=true, so journal tests must not be skipped"
+                );
+            }
+            eprintln!("SKIPPED: PostgreSQL not reachable ({why})");
+            None
+        }
+    }
+}
+
+fn entry(i: i64, kind: EntryKind, order: Option<&str>) -> Entry {
+    let ts = Utc
+        .timestamp_millis_opt(1_700_000_000_000 + i)
+        .single()
+        .expect("valid ts");
+    let mut e = Entry::new(
+        ts,
+        kind,
+        &json!({"i": i, "qty": "0.00100000", "note": "héllo"}),
+    )
+    .symbol("BTCUSDT")
+    .by("engine");
+    if let Some(id) = order {
+        e = e.order(id);
+    }
+    e
+}
+
+async fn append_read_and_refuse_changes(store: &Store) {
+    let entries: Vec<Entry> = (0..1200)
+        .map(|i| {
+            let kind = EntryKind::ALL[i as usize % EntryKind::ALL.len()];
+            entry(i, kind, (i % 100 == 0).then_some("rl-abc"))
+        })
+        .collect();
+    store.append(&entries).await.expect("append");
+    assert_eq!(store.count().await.unwrap(), 1200);
+    // Read back in pages, in order, exactly as written (timestamps, Decimal strings, UTF-8).
+    let mut got = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.read_after(after, 500).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        got.extend(page);
+    }
+    assert_eq!(got.len(), 1200);
+    assert!(got.windows(2).all(|w| w[0].seq < w[1].seq));
+    for (stored, original) in got.iter().zip(&entries) {
+        assert_eq!(&stored.entry, original);
+    }
+    let for_order = store.for_order("rl-abc").await.unwrap();
+    assert_eq!(for_order.len(), 12);
+    // Audit rows can be neither changed nor removed.
+    let errors: Vec<String> = match store {
+        Store::Sqlite(pool) => vec![
+            sqlx::query("UPDATE journal SET kind = 'x'")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            sqlx::query("DELETE FROM journal")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        ],
+        Store::Postgres(pool) => vec![
+            sqlx::query("UPDATE journal SET kind = 'x'")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            sqlx::query("DELETE FROM journal")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            sqlx::query("TRUNCATE journal")
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        ],
+    }
+    .into_iter()
+    .map(|r| r.expect_err("append-only").to_string())
+    .collect();
+    for err in errors {
+        assert!(err.contains("append-only"), "{err}");
+    }
+    assert_eq!(store.count().await.unwrap(), 1200);
+}
+
+#[actix_rt::test]
+async fn sqlite_appends_reads_back_and_refuses_changes() {
+    let path = temp_sqlite();
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    append_read_and_refuse_changes(&store).await;
+    // Reopening runs the migrations again harmlessly and keeps every row.
+    drop(store);
+    let again = Store::open(path.to_str().unwrap()).await.unwrap();
+    assert_eq!(again.count().await.unwrap(), 1200);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[actix_rt::test]
+async fn postgres_appends_reads_back_and_refuses_changes() {
+    let Some(store) = pg_store().await else {
+        return;
+    };
+    assert_eq!(store.backend(), "postgres");
+    append_read_and_refuse_changes(&store).await;
+    if let Store::Postgres(pool) = &store {
+        // The scratch schema goes; the test database keeps nothing of this run.
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+#[actix_rt::test]
+async fn writer_keeps_arrival_order_and_answers_durable_writes_after_commit() {
+    let path = temp_sqlite();
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    let writer = JournalWriter::new(store.clone()).start();
+    for i in 0..500 {
+        writer.do_send(Record(entry(i, EntryKind::Signal, None)));
+    }
+    // The durable write answers only once it (and everything before it) is committed.
+    writer
+        .send(RecordDurable(entry(
+            500,
+            EntryKind::OrderIntent,
+            Some("rl-x"),
+        )))
+        .await
+        .unwrap()
+        .unwrap();
+    let committed = store.count().await.unwrap();
+    assert!(committed >= 501, "committed {committed}");
+    for i in 501..1000 {
+        writer.do_send(Record(entry(i, EntryKind::Fill, None)));
+    }
+    writer.send(Flush).await.unwrap().unwrap();
+    let all = store.read_after(0, 10_000).await.unwrap();
+    assert_eq!(all.len(), 1000);
+    for (i, stored) in all.iter().enumerate() {
+        assert_eq!(stored.entry.payload["i"], json!(i), "row {i} out of order");
+    }
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
+
+#[actix_rt::test]
+async fn a_durable_write_that_cannot_commit_is_reported_not_hidden() {
+    let path = temp_sqlite();
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    // Break the table under the writer: every insert now fails.
+    if let Store::Sqlite(pool) = &store {
+        sqlx::query("DROP TRIGGER journal_no_delete")
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("ALTER TABLE journal RENAME TO journal_gone")
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    let writer = JournalWriter::new(store).start();
+    let answer = writer
+        .send(RecordDurable(entry(
+            1,
+            EntryKind::OrderIntent,
+            Some("rl-y"),
+        )))
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer, Err(JournalError::Storage(_))),
+        "{answer:?}"
+    );
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+}
