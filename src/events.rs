@@ -9,7 +9,11 @@ use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+use actix::Recipient;
+
 use crate::domain::{Fill, Order, Position};
+use crate::journal::Record;
+use crate::journal::events::entry_for;
 
 /// How many events a slow subscriber may fall behind before it starts losing them.
 const BUS_CAPACITY: usize = 4096;
@@ -69,10 +73,20 @@ pub enum EngineEvent {
     },
 }
 
-/// Cheap-to-clone handle for publishing and subscribing.
-#[derive(Clone, Debug)]
+/// Cheap-to-clone handle for publishing and subscribing. With a journal attached, every event
+/// is also recorded there, whoever else listens.
+#[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<EngineEvent>>,
+    journal: Option<Recipient<Record>>,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus")
+            .field("journal", &self.journal.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for EventBus {
@@ -84,21 +98,33 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(BUS_CAPACITY);
-        Self { tx }
+        Self { tx, journal: None }
     }
 
-    /// Publishes to every current subscriber; with none, the event is dropped.
+    /// A bus that also records every event in `journal` (the journal keeps them all; bus
+    /// subscribers that fall behind may lose some).
+    pub fn with_journal(journal: Recipient<Record>) -> Self {
+        Self {
+            journal: Some(journal),
+            ..Self::new()
+        }
+    }
+
+    /// Publishes to the journal and every current subscriber.
     pub fn publish(&self, event: EngineEvent) {
+        if let Some(journal) = &self.journal {
+            journal.do_send(Record(entry_for(&event)));
+        }
         if self.tx.receiver_count() > 0 {
             let _ = self.tx.send(Arc::new(event));
         }
     }
 
-    /// Builds and publishes the event only if someone is listening, so the hot path does not
-    /// clone orders for nobody.
+    /// Builds and publishes the event only if the journal or someone else takes it, so the hot
+    /// path does not clone orders for nobody.
     pub fn publish_with(&self, make: impl FnOnce() -> EngineEvent) {
-        if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(Arc::new(make()));
+        if self.journal.is_some() || self.tx.receiver_count() > 0 {
+            self.publish(make());
         }
     }
 

@@ -133,6 +133,31 @@ impl PositionRegistry {
         Some(entry.clone())
     }
 
+    /// Starts an actor holding each recovered position (from the journal), so the next fill
+    /// continues from it.
+    pub fn restore(&self, positions: impl IntoIterator<Item = Position>) {
+        for position in positions {
+            if self.instruments.get(&position.symbol).is_none() {
+                tracing::warn!(symbol = %position.symbol, "recovered position for a symbol no longer configured; left in the journal");
+                continue;
+            }
+            let symbol = position.symbol.clone();
+            self.view.insert(symbol.clone(), position.clone());
+            let (events, view, supervision) = (
+                self.events.clone(),
+                self.view.clone(),
+                self.supervision.clone(),
+            );
+            let addr = Supervisor::start(move |_| PositionActor {
+                position,
+                events,
+                view,
+                supervision,
+            });
+            self.actors.insert(symbol, addr);
+        }
+    }
+
     /// Only symbols that already have an actor (for price marks: no actor is made for a price).
     pub fn existing(&self, symbol: &Symbol) -> Option<Addr<PositionActor>> {
         self.actors.get(symbol).map(|a| a.clone())

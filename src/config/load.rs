@@ -48,6 +48,14 @@ pub fn load(
     for (key, value) in env.iter().cloned() {
         if let Some(path) = key.strip_prefix(ENV_PREFIX) {
             set_path(&mut table, &segments(path), parse_env_value(&value));
+        } else if key == "DATABASE_URL"
+            && (value.starts_with("postgres://") || value.starts_with("postgresql://"))
+        {
+            set_path(
+                &mut table,
+                &["storage".into(), "database_url".into()],
+                toml::Value::String(value),
+            );
         } else if key == "REDIS_URL" && !value.is_empty() {
             set_path(
                 &mut table,

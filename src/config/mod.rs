@@ -29,6 +29,7 @@ pub struct Config {
     pub supervisor: SupervisorConfig,
     pub redis: RedisConfig,
     pub exchange: ExchangeConfig,
+    pub storage: StorageConfig,
     pub sim: SimConfig,
 }
 
@@ -102,6 +103,31 @@ pub struct RedisConfig {
     pub url: String,
     pub signal_channel: String,
     pub event_channel: String,
+}
+
+/// Where the journal lives.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory of the embedded SQLite journal (`journal.db`), created if missing.
+    pub data_dir: String,
+    /// A `postgres://` URL to journal to PostgreSQL instead (`DATABASE_URL` sets it too);
+    /// empty = SQLite under `data_dir`.
+    pub database_url: String,
+}
+
+impl StorageConfig {
+    /// What `journal::Store::open` takes: the PostgreSQL URL, or the SQLite file's path.
+    pub fn journal_target(&self) -> String {
+        if self.database_url.is_empty() {
+            std::path::Path::new(&self.data_dir)
+                .join("journal.db")
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            self.database_url.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -201,6 +227,16 @@ impl Config {
         check(
             (Decimal::ZERO..Decimal::ONE).contains(&sim.volatility),
             "sim.volatility: must be in [0, 1)".into(),
+        );
+        check(
+            !self.storage.data_dir.is_empty(),
+            "storage.data_dir: must not be empty".into(),
+        );
+        check(
+            self.storage.database_url.is_empty()
+                || self.storage.database_url.starts_with("postgres://")
+                || self.storage.database_url.starts_with("postgresql://"),
+            "storage.database_url: must be a postgres:// URL (or empty for SQLite)".into(),
         );
         check(sim.book_levels > 0, "sim.book_levels: must be > 0".into());
         check(

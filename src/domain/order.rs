@@ -201,7 +201,7 @@ pub struct OrderReport {
 }
 
 /// An order as the engine tracks it from intent to a terminal state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Order {
     #[schema(value_type = String)]
     pub client_order_id: ClientOrderId,

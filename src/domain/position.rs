@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -25,7 +25,7 @@ pub enum PositionError {
 /// A signed spot position (positive = long). Fees are valued in the quote asset: a commission
 /// charged in the base asset (Binance charges buys in the asset received) reduces the quantity
 /// held and is valued at the fill price; one in any other asset is not valued here yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Position {
     #[schema(value_type = String)]
     pub symbol: Symbol,

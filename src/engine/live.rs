@@ -13,12 +13,18 @@ use crate::exchange::binance::{BinanceExchange, BinanceSettings};
 use crate::exchange::filters::{ExchangeInfo, Instruments};
 
 impl Engine {
-    /// Starts the engine in the configured mode: paper as [`Engine::start`]; live connects to
-    /// the venue first (credentials from the environment) and fails with a message saying
-    /// what is wrong (unreachable, keys refused, a symbol the venue does not list).
+    /// Starts the engine in the configured mode, with its journal (`storage`): paper on the
+    /// built-in simulated exchange; live connects to the venue first (credentials from the
+    /// environment) and fails with a message saying what is wrong (unreachable, keys refused,
+    /// a symbol the venue does not list, an unreadable journal).
     pub async fn launch(config: Config, clock: SharedClock) -> Result<Self, String> {
         match config.mode {
-            config::Mode::Paper => Self::start(config, clock),
+            config::Mode::Paper => {
+                let instruments = Arc::new(config.instruments()?);
+                let sim = super::paper_venue(&config, &instruments)?;
+                let exchange = Arc::new(sim.clone());
+                Self::assemble_with_journal(config, clock, instruments, exchange, Some(sim)).await
+            }
             config::Mode::Live => {
                 let credentials = config::credentials(std::env::vars())?;
                 Self::start_live(config, clock, credentials).await
@@ -53,13 +59,14 @@ impl Engine {
             .map_err(|e| format!("connecting to {}: {e}", ex.rest_url))?;
         let instruments = instruments_for(&info, &symbols)?;
         tracing::info!(venue = %ex.rest_url, symbols = symbols.len(), "connected to the venue");
-        Ok(Self::start_with(
+        Self::assemble_with_journal(
             config,
             clock,
             Arc::new(instruments),
             Arc::new(exchange),
             None,
-        ))
+        )
+        .await
     }
 }
 

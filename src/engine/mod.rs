@@ -1,7 +1,7 @@
 //! Wiring: starts every actor under its supervisor, in dependency order, and hands back the
 //! addresses and views the HTTP layer, the Redis bridge and tests use.
 
-use actix::{Addr, Supervisor};
+use actix::{Actor, Addr, Supervisor};
 use chrono::Duration;
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use crate::actors::circuit_breaker::CircuitBreaker;
 use crate::actors::exchange_gateway::{AttachRouter, ExchangeGateway};
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
-use crate::actors::risk_gate::{AttachAccount, RiskGate};
+use crate::actors::risk_gate::{AttachAccount, RiskGate, SetTradingState};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
@@ -18,7 +18,10 @@ use crate::events::EventBus;
 use crate::exchange::Exchange;
 use crate::exchange::filters::Instruments;
 use crate::exchange::sim::{SimExchange, SimMarket, SimSettings};
+use crate::journal::recovery::Recovered;
+use crate::journal::{JournalWriter, Store};
 use crate::market::MarketView;
+use crate::risk::TradingState;
 
 mod live;
 
@@ -38,6 +41,15 @@ pub struct Engine {
     pub gateway: Addr<ExchangeGateway>,
     /// The simulated exchange, in paper mode (for `/v1/sim/...` and tests).
     pub sim: Option<SimExchange>,
+    /// The journal, when the engine was launched with one (`Engine::launch`).
+    pub journal: Option<JournalHandle>,
+}
+
+/// The journal an engine records to: the writer actor, and the store for look-ups.
+#[derive(Clone, Debug)]
+pub struct JournalHandle {
+    pub writer: Addr<JournalWriter>,
+    pub store: Store,
 }
 
 /// Builds the simulated exchange the configuration describes.
@@ -68,32 +80,39 @@ pub fn build_sim(config: &Config, instruments: &Instruments) -> Result<SimExchan
     })
 }
 
+/// The simulated exchange for paper mode, its price feed started if configured.
+fn paper_venue(config: &Config, instruments: &Instruments) -> Result<SimExchange, String> {
+    if config.mode != Mode::Paper {
+        return Err("live mode connects to the venue first: start it with Engine::launch".into());
+    }
+    let sim = build_sim(config, instruments)?;
+    if config.sim.feed_interval_ms > 0 {
+        // The feed task lives as long as the runtime; it holds only a clone.
+        drop(sim.spawn_feed(std::time::Duration::from_millis(
+            config.sim.feed_interval_ms,
+        )));
+    }
+    Ok(sim)
+}
+
 impl Engine {
-    /// Starts the engine on the current actix system. In paper mode the simulated exchange is
+    /// Starts the engine on the current actix system, without a journal (tests and tools;
+    /// `Engine::launch` is what `redline run` uses). Paper mode only: the simulated exchange is
     /// built from the config (and its price feed started if `sim.feed_interval_ms` > 0).
     pub fn start(config: Config, clock: SharedClock) -> Result<Self, String> {
         let instruments = Arc::new(config.instruments()?);
-        let (exchange, sim): (Arc<dyn Exchange>, Option<SimExchange>) = match config.mode {
-            Mode::Paper => {
-                let sim = build_sim(&config, &instruments)?;
-                if config.sim.feed_interval_ms > 0 {
-                    // The feed task lives as long as the runtime; it holds only a clone.
-                    drop(sim.spawn_feed(std::time::Duration::from_millis(
-                        config.sim.feed_interval_ms,
-                    )));
-                }
-                (Arc::new(sim.clone()), Some(sim))
-            }
-            Mode::Live => {
-                return Err(
-                    "live mode connects to the venue first: start it with Engine::launch".into(),
-                );
-            }
-        };
-        Ok(Self::start_with(config, clock, instruments, exchange, sim))
+        let sim = paper_venue(&config, &instruments)?;
+        Ok(Self::start_with(
+            config,
+            clock,
+            instruments,
+            Arc::new(sim.clone()),
+            Some(sim),
+        ))
     }
 
-    /// Starts the engine against any exchange adapter (tests and benchmarks use this).
+    /// Starts the engine against any exchange adapter, without a journal (benchmarks and
+    /// tests that do not need one use this).
     pub fn start_with(
         config: Config,
         clock: SharedClock,
@@ -101,8 +120,32 @@ impl Engine {
         exchange: Arc<dyn Exchange>,
         sim: Option<SimExchange>,
     ) -> Self {
+        Self::assemble(
+            config,
+            clock,
+            instruments,
+            exchange,
+            sim,
+            None,
+            Recovered::default(),
+        )
+    }
+
+    /// Starts every actor, recording to `journal` if given and continuing from `recovered`.
+    fn assemble(
+        config: Config,
+        clock: SharedClock,
+        instruments: Arc<Instruments>,
+        exchange: Arc<dyn Exchange>,
+        sim: Option<SimExchange>,
+        journal: Option<JournalHandle>,
+        recovered: Recovered,
+    ) -> Self {
         let config = Arc::new(config);
-        let events = EventBus::new();
+        let events = match &journal {
+            Some(j) => EventBus::with_journal(j.writer.clone().recipient()),
+            None => EventBus::new(),
+        };
         let market = Arc::new(MarketView::default());
         let supervision = Supervision::new(
             clock.clone(),
@@ -112,6 +155,7 @@ impl Engine {
         );
         let positions =
             PositionRegistry::new(instruments.clone(), events.clone(), supervision.clone());
+        positions.restore(recovered.positions.into_values());
 
         let breaker = {
             let (c, clk, ev, sup) = (
@@ -169,9 +213,29 @@ impl Engine {
                 breaker: breaker.clone(),
                 gateway: gateway.clone(),
                 supervision: supervision.clone(),
+                journal: journal.as_ref().map(|j| j.writer.clone()),
             };
-            Supervisor::start(move |_| OrderRouter::new(settings, deps))
+            let orders = recovered.orders;
+            Supervisor::start(move |_| {
+                let mut router = OrderRouter::new(settings, deps);
+                router.restore(orders.into_values());
+                router
+            })
         };
+        if let Some((state, reason)) = recovered.trading_state {
+            let state = match state.as_str() {
+                "halted" => Some(TradingState::Halted),
+                "reducing" => Some(TradingState::Reducing),
+                _ => None,
+            };
+            if let Some(state) = state {
+                // A halt (or reduce-only) outlives a restart: only a person lifts it.
+                risk.do_send(SetTradingState {
+                    state,
+                    reason: format!("restored from the journal: {reason}"),
+                });
+            }
+        }
         gateway.do_send(AttachRouter(router.clone().recipient()));
         risk.do_send(AttachAccount(gateway.clone().recipient()));
 
@@ -188,6 +252,62 @@ impl Engine {
             breaker,
             gateway,
             sim,
+            journal,
         }
+    }
+
+    /// Opens the journal the configuration names, reads it back, and starts the engine on
+    /// `exchange`. Live mode continues from every recorded order and position; paper mode's
+    /// venue starts empty each run, so only the trading state (a halt) is carried over.
+    pub(crate) async fn assemble_with_journal(
+        config: Config,
+        clock: SharedClock,
+        instruments: Arc<Instruments>,
+        exchange: Arc<dyn Exchange>,
+        sim: Option<SimExchange>,
+    ) -> Result<Self, String> {
+        let target = config.storage.journal_target();
+        let store = Store::open(&target)
+            .await
+            .map_err(|e| format!("journal at {}: {e}", redact(&target)))?;
+        let mut recovered = Recovered::load(&store, clock.now())
+            .await
+            .map_err(|e| format!("reading the journal at {}: {e}", redact(&target)))?;
+        if config.mode == Mode::Paper {
+            recovered = Recovered {
+                trading_state: recovered.trading_state,
+                ..Recovered::default()
+            };
+        }
+        tracing::info!(
+            journal = store.backend(),
+            entries = recovered.entries,
+            orders = recovered.orders.len(),
+            positions = recovered.positions.len(),
+            "journal read"
+        );
+        let writer = JournalWriter::new(store.clone()).start();
+        let journal = JournalHandle { writer, store };
+        Ok(Self::assemble(
+            config,
+            clock,
+            instruments,
+            exchange,
+            sim,
+            Some(journal),
+            recovered,
+        ))
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(target: &str) -> String {
+    match (target.find("://"), target.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &target[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &target[..scheme + 3], &target[at..])
+        }
+        _ => target.to_string(),
     }
 }

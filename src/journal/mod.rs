@@ -9,6 +9,8 @@
 //!   answer comes only once the row is committed, so the intent is on disk before the request
 //!   leaves for the exchange.
 
+pub mod events;
+pub mod recovery;
 pub mod store;
 pub mod writer;
 

@@ -12,6 +12,7 @@ use crate::domain::{
 };
 use crate::engine::Engine;
 use crate::exchange::ExchangeError;
+use crate::journal::recovery::last_order_state;
 
 use super::ApiError;
 use super::signals::render;
@@ -121,10 +122,25 @@ pub async fn get_order(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path)?;
-    match engine.router.send(GetOrder(id)).await? {
-        Some(order) => Ok(HttpResponse::Ok().json(order)),
-        None => Err(ApiError::NotFound(format!("no order {path}"))),
+    if let Some(order) = engine.router.send(GetOrder(id.clone())).await? {
+        return Ok(HttpResponse::Ok().json(order));
     }
+    // Terminal orders leave memory after `orders.retention_secs`; the journal keeps them.
+    if let Some(journal) = &engine.journal {
+        let entries =
+            journal
+                .store
+                .for_order(id.as_str())
+                .await
+                .map_err(|e| ApiError::Unavailable {
+                    reason: "journal_unavailable",
+                    detail: e.to_string(),
+                })?;
+        if let Some(order) = last_order_state(&entries) {
+            return Ok(HttpResponse::Ok().json(order));
+        }
+    }
+    Err(ApiError::NotFound(format!("no order {path}")))
 }
 
 #[utoipa::path(delete, path = "/v1/orders/{client_order_id}",

@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod breaker;
+mod journal;
 mod pipeline;
 mod redis_bus;
 mod risk;

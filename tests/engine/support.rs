@@ -45,6 +45,11 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
             "REDLINE__GATEWAY__MAX_REQUESTS_PER_SECOND".into(),
             "0".into(),
         ),
+        // Each test journals to a SQLite file of its own.
+        (
+            "REDLINE__STORAGE__DATA_DIR".into(),
+            temp_data_dir().to_string_lossy().into_owned(),
+        ),
     ];
     env.extend(
         overrides
@@ -54,6 +59,17 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
     config::load(None, env).expect("test config is valid")
 }
 
+/// A fresh directory under the system temp dir, unique per call.
+pub fn temp_data_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "redline-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
 impl TestEngine {
     pub async fn start(overrides: &[(&str, &str)]) -> Self {
         Self::start_with(test_config(overrides), ApiToken::default()).await
@@ -61,7 +77,9 @@ impl TestEngine {
 
     pub async fn start_with(config: Config, token: ApiToken) -> Self {
         let clock = ManualClock::new(chrono::Utc::now());
-        let engine = Engine::start(config, clock.clone()).expect("engine starts");
+        let engine = Engine::launch(config, clock.clone())
+            .await
+            .expect("engine starts");
         let sim = engine.sim.clone().expect("paper mode has a sim");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -161,7 +179,18 @@ impl TestEngine {
     }
 
     pub async fn stop(self) {
+        let dir = self.stop_keeping_data().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Stops the HTTP server and flushes the journal, leaving the data directory for a
+    /// restart; returns it.
+    pub async fn stop_keeping_data(self) -> String {
         self.server.stop(false).await;
+        if let Some(journal) = &self.engine.journal {
+            let _ = journal.writer.send(redline::journal::writer::Flush).await;
+        }
+        self.engine.config.storage.data_dir.clone()
     }
 }
 

@@ -21,6 +21,7 @@ use crate::events::{EngineEvent, EventBus};
 use crate::exchange::ExchangeError;
 use crate::exchange::filters::Instruments;
 use crate::intake;
+use crate::journal::{Entry, EntryKind, JournalWriter, RecordDurable};
 use crate::market::MarketView;
 
 use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};
@@ -118,6 +119,7 @@ pub struct OrderRouter {
     breaker: Addr<CircuitBreaker>,
     gateway: Addr<ExchangeGateway>,
     supervision: Arc<Supervision>,
+    journal: Option<Addr<JournalWriter>>,
     orders: HashMap<ClientOrderId, Order>,
     /// Ids claimed by an order still passing the breaker and risk gate, so a second request
     /// with the same id cannot slip in while the first awaits.
@@ -148,6 +150,9 @@ pub struct RouterDeps {
     pub breaker: Addr<CircuitBreaker>,
     pub gateway: Addr<ExchangeGateway>,
     pub supervision: Arc<Supervision>,
+    /// Where order intents are committed before they are sent; `None` runs without a journal
+    /// (benchmarks, unit tests).
+    pub journal: Option<Addr<JournalWriter>>,
 }
 
 type Outcome = ResponseActFuture<OrderRouter, SubmitOutcome>;
@@ -169,6 +174,7 @@ impl OrderRouter {
             breaker: d.breaker,
             gateway: d.gateway,
             supervision: d.supervision,
+            journal: d.journal,
             orders: HashMap::new(),
             reserved: HashSet::new(),
             live: HashMap::new(),
@@ -178,6 +184,40 @@ impl OrderRouter {
             terminal_order: VecDeque::new(),
             manual_seq: 0,
             stats: RouterStats::default(),
+        }
+    }
+
+    /// Takes back the orders recovered from the journal: open and UNKNOWN ones are tracked
+    /// (UNKNOWN ones are queried as soon as the router starts), terminal ones within the
+    /// retention period stay visible, and every signal id behind an order is remembered so a
+    /// replayed signal is still a duplicate after the restart.
+    pub fn restore(&mut self, orders: impl IntoIterator<Item = Order>) {
+        let now = self.clock.now();
+        let mut restored: Vec<Order> = orders.into_iter().collect();
+        restored.sort_by_key(|o| o.created_at);
+        for order in restored {
+            let id = order.client_order_id.clone();
+            if let Some(signal) = &order.signal_id
+                && now - order.created_at < self.settings.dedup_window
+            {
+                self.seen_order
+                    .push_back((order.created_at, signal.clone()));
+                self.seen_signals
+                    .insert(signal.clone(), (id.clone(), order.created_at));
+            }
+            if order.status.is_terminal() {
+                if now - order.updated_at >= self.settings.order_retention {
+                    continue; // Stays in the journal; GET /v1/orders/{id} finds it there.
+                }
+                self.terminal_order
+                    .push_back((order.updated_at, id.clone()));
+            } else {
+                self.live
+                    .entry(order.symbol.clone())
+                    .or_default()
+                    .insert(id.clone());
+            }
+            self.orders.insert(id, order);
         }
     }
 

@@ -262,9 +262,30 @@ impl OrderRouter {
                 .or_default()
                 .insert(id.clone());
             act.stats.orders_sent += 1;
-            let sent = act.gateway.send(Submit(request));
+            // The intent is committed to the journal before the request leaves, so after a
+            // crash the engine knows every order it may have sent.
+            let (journal, gateway) = (act.journal.clone(), act.gateway.clone());
+            let intent = Entry::new(act.clock.now(), EntryKind::OrderIntent, &request)
+                .order(&id)
+                .symbol(&request.symbol)
+                .by("engine");
+            let sent = async move {
+                if let Some(journal) = journal {
+                    match journal.send(RecordDurable(intent)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            return Err(format!("the journal could not record the order: {e}"));
+                        }
+                        Err(e) => return Err(format!("the journal is unavailable: {e}")),
+                    }
+                }
+                Ok(gateway.send(Submit(request)).await)
+            };
             Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {
-                let outcome = act.on_submitted(id, answer, ctx);
+                let outcome = match answer {
+                    Ok(answer) => act.on_submitted(id, answer, ctx),
+                    Err(detail) => act.not_recorded(id, detail),
+                };
                 if let Some(signal) = &signal
                     && outcome.is_retryable()
                 {
@@ -350,6 +371,22 @@ impl OrderRouter {
             _ => self.terminal_order.push_back((now, id)),
         }
         outcome
+    }
+
+    /// The journal could not record the intent, so the order was not sent: it is dropped (the
+    /// id may be used again) and the caller told why.
+    fn not_recorded(&mut self, id: ClientOrderId, detail: String) -> SubmitOutcome {
+        tracing::error!(%id, %detail, "order not sent");
+        self.stats.orders_sent = self.stats.orders_sent.saturating_sub(1);
+        if let Some(mut order) = self.orders.remove(&id) {
+            order.status = OrderStatus::Rejected;
+            order.reason = Some(format!("not sent: {detail}"));
+            self.publish_order(&order);
+        }
+        SubmitOutcome::Unavailable {
+            reason: "journal_unavailable",
+            detail,
+        }
     }
 
     pub(super) fn order_outcome(
