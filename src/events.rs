@@ -71,6 +71,20 @@ pub enum EngineEvent {
         restarts: u64,
         ts: DateTime<Utc>,
     },
+    /// Reconciliation found the venue and the engine disagreeing, and what it did.
+    Discrepancy {
+        kind: &'static str,
+        client_order_id: String,
+        symbol: String,
+        action: String,
+        ts: DateTime<Utc>,
+    },
+    /// A reconciliation run finished.
+    Reconciled {
+        reason: &'static str,
+        discrepancies: usize,
+        ts: DateTime<Utc>,
+    },
 }
 
 /// Cheap-to-clone handle for publishing and subscribing. With a journal attached, every event

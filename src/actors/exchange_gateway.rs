@@ -22,6 +22,7 @@ use crate::market::MarketView;
 use super::circuit_breaker::{CircuitBreaker, RecordOutcome};
 use super::messages::{MarkPrice, VenueUpdate};
 use super::position::PositionRegistry;
+use super::reconciler::Reconcile;
 use super::supervisor::Supervision;
 use actix::Addr;
 
@@ -47,6 +48,16 @@ pub struct Query {
 #[rtype(result = "Result<Vec<Balance>, ExchangeError>")]
 pub struct FetchBalances;
 
+/// Every order open at the venue (reconciliation).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<OrderReport>, ExchangeError>")]
+pub struct FetchOpenOrders;
+
+/// Who to tell when the venue's push stream comes back after a drop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AttachReconciler(pub Recipient<Reconcile>);
+
 /// Connects the gateway to the order router; the push stream starts then, so no report is
 /// pushed before someone can take it.
 #[derive(Message)]
@@ -58,6 +69,8 @@ pub struct ExchangeGateway {
     /// Paces requests to the venue's limit; `None` = unlimited (benchmarks).
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     router: Option<Recipient<VenueUpdate>>,
+    /// Runs a reconciliation after each reconnect.
+    reconciler: Option<Recipient<Reconcile>>,
     breaker: Addr<CircuitBreaker>,
     positions: Arc<PositionRegistry>,
     market: Arc<MarketView>,
@@ -79,6 +92,7 @@ impl ExchangeGateway {
             exchange,
             limiter,
             router: None,
+            reconciler: None,
             breaker,
             positions,
             market,
@@ -164,6 +178,11 @@ impl StreamHandler<ExchangeEvent> for ExchangeGateway {
                 if let Some(router) = &self.router {
                     router.do_send(VenueUpdate::Resubscribed);
                 }
+                if let Some(reconciler) = &self.reconciler {
+                    reconciler.do_send(Reconcile {
+                        reason: "reconnect",
+                    });
+                }
             }
         }
     }
@@ -213,6 +232,22 @@ impl Handler<Query> for ExchangeGateway {
 
     fn handle(&mut self, msg: Query, _: &mut Context<Self>) -> Self::Result {
         self.request(move |ex| ex.query(msg.symbol, msg.id))
+    }
+}
+
+impl Handler<FetchOpenOrders> for ExchangeGateway {
+    type Result = ResponseFuture<Result<Vec<OrderReport>, ExchangeError>>;
+
+    fn handle(&mut self, _: FetchOpenOrders, _: &mut Context<Self>) -> Self::Result {
+        self.request(|ex| ex.open_orders())
+    }
+}
+
+impl Handler<AttachReconciler> for ExchangeGateway {
+    type Result = ();
+
+    fn handle(&mut self, msg: AttachReconciler, _: &mut Context<Self>) {
+        self.reconciler = Some(msg.0);
     }
 }
 

@@ -20,5 +20,6 @@ pub mod exchange_gateway;
 pub mod messages;
 pub mod order_router;
 pub mod position;
+pub mod reconciler;
 pub mod risk_gate;
 pub mod supervisor;

@@ -30,6 +30,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub exchange: ExchangeConfig,
     pub storage: StorageConfig,
+    pub reconcile: ReconcileConfig,
     pub sim: SimConfig,
 }
 
@@ -103,6 +104,29 @@ pub struct RedisConfig {
     pub url: String,
     pub signal_channel: String,
     pub event_channel: String,
+}
+
+/// Reconciliation with the venue (see `actors::reconciler`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileConfig {
+    /// Seconds between periodic runs (0 = only at start-up, after reconnects and on demand).
+    pub interval_secs: u64,
+    /// Orders resting longer than this are cancelled (0 = never).
+    pub stale_order_secs: u64,
+    /// An UNKNOWN order the venue has never heard of is resolved as not sent after this long.
+    pub unknown_grace_secs: u64,
+    /// What to do with open orders at the venue that redline did not place.
+    pub external_orders: ExternalOrders,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExternalOrders {
+    /// Track them (their fills count in the positions).
+    Adopt,
+    /// Cancel them.
+    Cancel,
 }
 
 /// Where the journal lives.

@@ -4,11 +4,13 @@
 use actix::{Actor, Addr, Supervisor};
 use chrono::Duration;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use crate::actors::circuit_breaker::CircuitBreaker;
-use crate::actors::exchange_gateway::{AttachRouter, ExchangeGateway};
+use crate::actors::exchange_gateway::{AttachReconciler, AttachRouter, ExchangeGateway};
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
+use crate::actors::reconciler::Reconciler;
 use crate::actors::risk_gate::{AttachAccount, RiskGate, SetTradingState};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
@@ -43,6 +45,10 @@ pub struct Engine {
     pub sim: Option<SimExchange>,
     /// The journal, when the engine was launched with one (`Engine::launch`).
     pub journal: Option<JournalHandle>,
+    pub reconciler: Addr<Reconciler>,
+    /// True once the first reconciliation with the venue succeeded; until then no signal or
+    /// order is taken.
+    pub reconciled: Arc<AtomicBool>,
 }
 
 /// The journal an engine records to: the writer actor, and the store for look-ups.
@@ -237,6 +243,17 @@ impl Engine {
             }
         }
         gateway.do_send(AttachRouter(router.clone().recipient()));
+        let reconciled = Arc::new(AtomicBool::new(false));
+        let reconciler = Reconciler::new(
+            config.reconcile.clone(),
+            gateway.clone(),
+            router.clone(),
+            clock.clone(),
+            events.clone(),
+            reconciled.clone(),
+        )
+        .start();
+        gateway.do_send(AttachReconciler(reconciler.clone().recipient()));
         risk.do_send(AttachAccount(gateway.clone().recipient()));
 
         Self {
@@ -253,6 +270,8 @@ impl Engine {
             gateway,
             sim,
             journal,
+            reconciler,
+            reconciled,
         }
     }
 

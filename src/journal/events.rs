@@ -24,6 +24,8 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
             position.updated_at.unwrap_or_else(chrono::Utc::now),
         ),
         E::RiskLimitsChanged { ts, .. } => (EntryKind::LimitChange, *ts),
+        E::Discrepancy { ts, .. } => (EntryKind::Discrepancy, *ts),
+        E::Reconciled { ts, .. } => (EntryKind::ControlAction, *ts),
         E::BreakerChanged { ts, .. }
         | E::TradingStateChanged { ts, .. }
         | E::StrategyPaused { ts, .. }
@@ -41,6 +43,11 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
         }
         E::FillApplied { fill } => entry = entry.order(&fill.client_order_id).symbol(&fill.symbol),
         E::PositionUpdated { position } => entry = entry.symbol(&position.symbol),
+        E::Discrepancy {
+            client_order_id,
+            symbol,
+            ..
+        } => entry = entry.order(client_order_id).symbol(symbol),
         E::RiskLimitsChanged { by, .. } | E::StrategyResumed { by, .. } => entry = entry.by(by),
         _ => {}
     }

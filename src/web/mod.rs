@@ -7,6 +7,7 @@ mod error;
 mod openapi;
 mod orders;
 mod portfolio;
+mod reconcile;
 mod risk;
 pub mod signals;
 mod sim;
@@ -48,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/account", web::get().to(portfolio::account))
                 .route("/status", web::get().to(status::status))
+                .route("/reconcile", web::post().to(reconcile::post_reconcile))
+                .route("/reconcile", web::get().to(reconcile::get_reconcile))
                 .route("/risk", web::get().to(risk::get_risk))
                 .route("/risk/limits", web::put().to(risk::put_limits))
                 .route("/risk/state", web::post().to(risk::post_state))

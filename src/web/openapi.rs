@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{orders, portfolio, risk, signals, sim, status};
+use super::{orders, portfolio, reconcile, risk, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,8 @@ use super::{orders, portfolio, risk, signals, sim, status};
         risk::put_limits,
         risk::post_state,
         risk::resume_strategy,
+        reconcile::post_reconcile,
+        reconcile::get_reconcile,
     ),
     components(schemas(
         crate::risk::RiskConfig,

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::actors::messages::SubmitOutcome;
 use crate::actors::order_router::{CancelError, CancelOrder, GetOrder, ListOrders, SubmitOrder};
 use crate::domain::{
     ClientOrderId, DomainError, Order, OrderType, Side, Symbol, TimeInForce, parse_json,
@@ -13,6 +14,7 @@ use crate::domain::{
 use crate::engine::Engine;
 use crate::exchange::ExchangeError;
 use crate::journal::recovery::last_order_state;
+use crate::web::reconcile::not_reconciled;
 
 use super::ApiError;
 use super::signals::render;
@@ -80,7 +82,11 @@ pub async fn post_order(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let input: OrderInput = parse_json(&body, &ORDER_FIELDS)?;
-    let outcome = engine.router.send(input.validate()?).await?;
+    let order = input.validate()?;
+    let outcome = match not_reconciled(&engine) {
+        Some((reason, detail)) => SubmitOutcome::Unavailable { reason, detail },
+        None => engine.router.send(order).await?,
+    };
     let (status, body) = render(None, &outcome);
     Ok(HttpResponse::build(status).json(body))
 }

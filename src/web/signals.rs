@@ -9,12 +9,16 @@ use crate::actors::order_router::SubmitSignal;
 use crate::domain::SignalInput;
 use crate::engine::Engine;
 use crate::events::EngineEvent;
+use crate::web::reconcile::not_reconciled;
 
 /// Parses, submits and answers one signal; publishes the decision on the event bus.
 pub async fn submit_signal(engine: &Engine, body: &[u8]) -> (StatusCode, Value) {
     let parsed = SignalInput::from_json(body);
     let raw_id = parsed.as_ref().ok().and_then(|s| s.id.clone());
     let outcome = match parsed.and_then(SignalInput::validate) {
+        Ok(_) if let Some((reason, detail)) = not_reconciled(engine) => {
+            SubmitOutcome::Unavailable { reason, detail }
+        }
         Ok(signal) => match engine.router.send(SubmitSignal(signal)).await {
             Ok(outcome) => outcome,
             Err(e) => SubmitOutcome::Unavailable {

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::actors::circuit_breaker::GetBreakerState;
 use crate::actors::order_router::GetRouterStats;
+use crate::actors::reconciler::GetReconcileStatus;
 use crate::actors::risk_gate::GetRiskState;
 use crate::engine::Engine;
 
@@ -27,6 +28,10 @@ pub async fn health(engine: web::Data<Engine>) -> HttpResponse {
 /// Ready to take signals: the venue connection has delivered a price for every instrument and
 /// the risk gate has loaded the account's balances.
 pub async fn ready(engine: web::Data<Engine>) -> HttpResponse {
+    if let Some((_, detail)) = super::reconcile::not_reconciled(&engine) {
+        return HttpResponse::ServiceUnavailable()
+            .json(json!({ "ready": false, "detail": detail }));
+    }
     let priced = engine.market.all().len();
     let needed = engine.instruments.len();
     let account = engine
@@ -51,6 +56,7 @@ pub async fn status(engine: web::Data<Engine>) -> Result<HttpResponse, ApiError>
     let breaker = engine.breaker.send(GetBreakerState).await?;
     let risk = engine.risk.send(GetRiskState).await?;
     let router = engine.router.send(GetRouterStats).await?;
+    let reconcile = engine.reconciler.send(GetReconcileStatus).await?;
     let actors: serde_json::Map<String, serde_json::Value> = engine
         .supervision
         .snapshot()
@@ -71,6 +77,13 @@ pub async fn status(engine: web::Data<Engine>) -> Result<HttpResponse, ApiError>
         "breaker": breaker,
         "risk": risk,
         "orders": router,
+        "reconciliation": {
+            "reconciled": reconcile.reconciled,
+            "runs": reconcile.runs,
+            "failures": reconcile.failures,
+            "discrepancies": reconcile.discrepancies,
+            "last_error": reconcile.last_error,
+        },
         "actors": actors,
         "prices": prices,
     })))

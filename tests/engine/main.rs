@@ -7,6 +7,7 @@ mod bad_input;
 mod breaker;
 mod journal;
 mod pipeline;
+mod reconcile;
 mod redis_bus;
 mod risk;
 mod safety;

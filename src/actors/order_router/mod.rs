@@ -68,6 +68,13 @@ pub enum CancelError {
 #[rtype(result = "Option<Order>")]
 pub struct GetOrder(pub ClientOrderId);
 
+/// Reconciliation found that the venue has never heard of this UNKNOWN order (queried after a
+/// grace period): it was never placed, so it ends REJECTED. Its id stays taken (a replayed
+/// signal is still a duplicate); a strategy that wants the trade sends a new signal.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ResolveNotAtVenue(pub ClientOrderId);
+
 #[derive(Message)]
 #[rtype(result = "Vec<Order>")]
 pub struct ListOrders {
@@ -345,6 +352,34 @@ impl Handler<GetOrder> for OrderRouter {
 
     fn handle(&mut self, msg: GetOrder, _: &mut Context<Self>) -> Self::Result {
         self.orders.get(&msg.0).cloned()
+    }
+}
+
+impl Handler<ResolveNotAtVenue> for OrderRouter {
+    type Result = ();
+
+    fn handle(&mut self, msg: ResolveNotAtVenue, _: &mut Context<Self>) {
+        let Some(order) = self.orders.get(&msg.0) else {
+            return;
+        };
+        if order.status != OrderStatus::Unknown {
+            return;
+        }
+        let report = OrderReport {
+            client_order_id: order.client_order_id.clone(),
+            exchange_order_id: order.exchange_order_id.unwrap_or(0),
+            symbol: order.symbol.clone(),
+            status: OrderStatus::Rejected,
+            executed_qty: order.filled_quantity,
+            cumulative_quote: order.cumulative_quote,
+            fills: Vec::new(),
+            ts: self.clock.now(),
+        };
+        if let Some(order) = self.orders.get_mut(&msg.0) {
+            order.reason = Some("the venue has no such order: it was never placed".into());
+        }
+        tracing::warn!(id = %msg.0, "UNKNOWN order not at the venue; resolved as never placed");
+        self.apply_report(&report);
     }
 }
 

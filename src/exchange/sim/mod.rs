@@ -162,6 +162,9 @@ pub enum SimFault {
     /// The next N pushed order reports are lost (the push connection stays up), as a venue
     /// whose user-data stream silently drops events.
     DropOrderEvents(u32),
+    /// The next N submits are lost on the way: the venue never sees them, but the caller gets
+    /// `ExchangeError::UnknownOutcome` (a timeout), as when a request dies in transit.
+    LoseSubmits(u32),
 }
 
 /// Pending injected faults. `FailSubmits` is consumed first.
@@ -171,6 +174,8 @@ struct Faults {
     fail_submits: u32,
     /// Submits still to answer with `UnknownOutcome` after executing them.
     unknown_after_accept: u32,
+    /// Submits still to drop before the venue sees them, answering `UnknownOutcome`.
+    lose_submits: u32,
 }
 
 /// The open event streams.
@@ -320,6 +325,7 @@ impl SimExchange {
             SimFault::DropOrderEvents(n) => {
                 subscribers.drop_order_events = subscribers.drop_order_events.saturating_add(n)
             }
+            SimFault::LoseSubmits(n) => faults.lose_submits = faults.lose_submits.saturating_add(n),
         }
     }
 
@@ -345,6 +351,12 @@ impl SimExchange {
             faults.fail_submits -= 1;
             return Err(ExchangeError::Connectivity(
                 "sim: injected connectivity failure".into(),
+            ));
+        }
+        if faults.lose_submits > 0 {
+            faults.lose_submits -= 1;
+            return Err(ExchangeError::UnknownOutcome(
+                "sim: injected timeout; the request never reached the venue".into(),
             ));
         }
         let result = venue.submit(order, now, subscribers);
