@@ -9,12 +9,21 @@ use crate::actors::order_router::SubmitSignal;
 use crate::domain::SignalInput;
 use crate::engine::Engine;
 use crate::events::EngineEvent;
+use crate::journal::{Entry, EntryKind, Record};
 use crate::web::reconcile::not_reconciled;
 
 /// Parses, submits and answers one signal; publishes the decision on the event bus.
 pub async fn submit_signal(engine: &Engine, body: &[u8]) -> (StatusCode, Value) {
     let parsed = SignalInput::from_json(body);
     let raw_id = parsed.as_ref().ok().and_then(|s| s.id.clone());
+    if let (Some(journal), Ok(input)) = (&engine.journal, &parsed) {
+        // The signal as received, before any decision (which is journaled as its own entry).
+        let mut entry = Entry::new(engine.clock.now(), EntryKind::Signal, input).by("intake");
+        if let Some(symbol) = &input.symbol {
+            entry = entry.symbol(symbol);
+        }
+        journal.writer.do_send(Record(entry));
+    }
     let outcome = match parsed.and_then(SignalInput::validate) {
         Ok(_) if let Some((reason, detail)) = not_reconciled(engine) => {
             SubmitOutcome::Unavailable { reason, detail }

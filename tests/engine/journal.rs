@@ -52,9 +52,15 @@ async fn every_step_of_an_order_is_journaled_with_the_intent_before_the_answer()
     let intent_row = entries.iter().find(|e| e.seq == intent).unwrap();
     assert_eq!(intent_row.entry.payload["quantity"], json!("0.01"));
     assert_eq!(intent_row.entry.symbol.as_deref(), Some("BTCUSDT"));
-    // The position change is journaled too (by symbol).
+    // The signal as received and the position change are journaled too.
     let journal = t.engine.journal.as_ref().unwrap();
     let all = journal.store.read_after(0, 1000).await.unwrap();
+    let received = all
+        .iter()
+        .find(|e| e.entry.kind == EntryKind::Signal)
+        .expect("signal recorded");
+    assert_eq!(received.entry.payload["id"], json!("j-1"));
+    assert!(received.seq < intent);
     assert!(all.iter().any(|e| e.entry.kind == EntryKind::PositionChange
         && e.entry.payload["position"]["fill_count"] == json!(1)));
     t.stop().await;
