@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use crate::domain::{
     ClientOrderId, DomainError, OrderRequest, OrderType, Price, Qty, Side, Signal, TimeInForce,
 };
-use crate::exchange::filters::SymbolRules;
+use crate::exchange::filters::{SymbolRules, check_params};
 
 /// Refuses signals that are too old or stamped too far ahead.
 pub fn check_fresh(
@@ -101,6 +101,9 @@ pub fn order_for_signal(
         } else {
             signal.time_in_force
         },
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     };
     check_rules(&request, rules, last_price)?;
     Ok(request)
@@ -119,15 +122,9 @@ pub fn order_to_close(
         Side::Buy
     };
     let quantity = rules.floor_qty(Qty(position_qty.abs()), true)?;
-    quantity.is_positive().then(|| OrderRequest {
-        client_order_id: id,
-        symbol: rules.symbol.clone(),
-        side,
-        order_type: OrderType::Market,
-        quantity,
-        price: None,
-        time_in_force: TimeInForce::Gtc,
-    })
+    quantity
+        .is_positive()
+        .then(|| OrderRequest::market(id, rules.symbol.clone(), side, quantity))
 }
 
 /// The symbol's rules as an input error naming the field at fault.
@@ -142,6 +139,7 @@ pub fn check_rules(
             format!("{} is not trading", rules.symbol),
         ));
     }
+    check_params(request).map_err(|v| DomainError::invalid(v.field, v.message))?;
     rules
         .check_order(request, last_price)
         .map_err(|v| DomainError::invalid(v.field, v.to_string()))

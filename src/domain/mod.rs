@@ -10,7 +10,7 @@ mod units;
 pub use ids::{ClientOrderId, SignalId, Symbol};
 pub use order::{
     Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
-    positive_qty, price_for,
+    positive_qty, price_for, stop_for,
 };
 pub use position::{Position, PositionError};
 pub use signal::{Action, Signal, SignalInput};

@@ -140,6 +140,9 @@ impl OrderRouter {
             quantity: msg.quantity,
             price: msg.price,
             time_in_force: msg.time_in_force,
+            stop_price: None,
+            trailing_delta: None,
+            quote_quantity: None,
         };
         if let Err(e) =
             intake::check_rules(&request, rules, self.market.last_price(&request.symbol))

@@ -161,6 +161,7 @@ impl Venue {
                     "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
                 )
             })?),
+            _ => return Err(rejected(-1014, "Unsupported order combination.")),
         };
         if !order.quantity.is_positive() {
             return Err(rejected(CODE_INVALID_MESSAGE, "Invalid quantity."));

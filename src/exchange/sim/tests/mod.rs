@@ -77,6 +77,9 @@ pub(super) fn order(
         quantity: Qty(d(qty)),
         price: limit.map(|(p, _)| Price(d(p))),
         time_in_force: limit.map_or(TimeInForce::Gtc, |(_, t)| t),
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     }
 }
 
