@@ -156,6 +156,14 @@ impl StreamHandler<ExchangeEvent> for ExchangeGateway {
                     actor.do_send(MarkPrice(price));
                 }
             }
+            ExchangeEvent::OrderList(list) => {
+                // The legs' own reports carry every change the router tracks.
+                tracing::debug!(
+                    list = %list.list_client_order_id,
+                    status = ?list.list_order_status,
+                    "order list update"
+                );
+            }
             ExchangeEvent::Reconnected => {
                 tracing::info!(
                     venue = self.exchange.venue(),

@@ -3,6 +3,7 @@
 
 mod ids;
 mod order;
+mod order_list;
 mod position;
 mod signal;
 mod units;
@@ -11,6 +12,9 @@ pub use ids::{ClientOrderId, SignalId, Symbol};
 pub use order::{
     Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
     positive_qty, price_for, stop_for,
+};
+pub use order_list::{
+    ContingencyType, ListOrderStatus, ListStatusType, OcoLeg, OcoRequest, OrderListReport,
 };
 pub use position::{Position, PositionError};
 pub use signal::{Action, Signal, SignalInput};

@@ -62,6 +62,8 @@ pub struct OrderRecord {
     pub locked: Decimal,
     /// Time of the latest change (the report's `ts`).
     pub updated: DateTime<Utc>,
+    /// The order list this order is a leg of (Binance's `orderListId`), if any.
+    pub list_id: Option<u64>,
 }
 
 impl OrderRecord {
