@@ -67,6 +67,8 @@ fn next_signal() -> Signal {
         timestamp: None,
         stop_loss: None,
         take_profit: None,
+        sizing: Default::default(),
+        stops: Default::default(),
     }
 }
 

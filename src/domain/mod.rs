@@ -17,7 +17,7 @@ pub use order_list::{
     ContingencyType, ListOrderStatus, ListStatusType, OcoLeg, OcoRequest, OrderListReport,
 };
 pub use position::{Position, PositionError};
-pub use signal::{Action, Signal, SignalInput};
+pub use signal::{Action, Signal, SignalInput, Sizing, Stops};
 pub use units::{Price, Qty};
 
 /// A value from outside that does not make a valid domain object. `field` names the input field,

@@ -24,7 +24,7 @@ use crate::intake;
 use crate::market::MarketView;
 
 use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};
-use super::exchange_gateway::{Cancel, ExchangeGateway, Query, Submit};
+use super::exchange_gateway::{Cancel, ExchangeGateway, FetchBalances, Query, Submit};
 use super::messages::{ApplyFill, RiskReason, RiskRefusal, SubmitOutcome, VenueUpdate};
 use super::position::{GetPosition, PositionRegistry};
 use super::risk_gate::{CheckOrder, RecordExposure, RiskGate};

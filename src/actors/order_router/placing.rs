@@ -40,14 +40,58 @@ impl OrderRouter {
                 return self.close_position(signal, id);
             }
         };
+        if intake::sizing::SizeSource::of(&signal).needs_equity() {
+            self.remember_signal(signal.id.clone(), id);
+            return self.size_by_equity(signal, side);
+        }
         let last = self.market.last_price(&signal.symbol);
-        match intake::order_for_signal(&signal, side, rules, last) {
+        match intake::order_for_signal(&signal, side, rules, last, None) {
             Ok(request) => {
                 self.remember_signal(signal.id.clone(), id);
                 self.place(request, Some(signal.id), signal.strategy)
             }
             Err(e) => self.invalid(e),
         }
+    }
+
+    /// A signal sized by `size_pct` or `risk_pct`: fetch the venue's balances, value them in
+    /// the symbol's quote asset at the last prices (the equity), then size and place the order.
+    /// The signal id is remembered before the fetch, so a repeat arriving meanwhile is a
+    /// duplicate; it is forgotten again if the signal turns out invalid. If the balances cannot
+    /// be fetched the signal is refused as invalid (the size cannot be known).
+    fn size_by_equity(&mut self, signal: Signal, side: Side) -> Outcome {
+        let gateway = self.gateway.clone();
+        let fetch = async move { gateway.send(FetchBalances).await };
+        Box::pin(fetch.into_actor(self).then(move |balances, act, _| {
+            let Some(rules) = act.instruments.get(&signal.symbol) else {
+                act.forget_signal(&signal.id);
+                return act.invalid(DomainError::invalid(
+                    "symbol",
+                    "not a configured instrument",
+                ));
+            };
+            let equity = match balances {
+                Ok(Ok(balances)) => intake::sizing::equity_in(&rules.quote_asset, &balances, |s| {
+                    act.market.last_price(s)
+                }),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "balances unavailable for equity sizing");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway unavailable for equity sizing");
+                    None
+                }
+            };
+            let last = act.market.last_price(&signal.symbol);
+            match intake::order_for_signal(&signal, side, rules, last, equity) {
+                Ok(request) => act.place(request, Some(signal.id), signal.strategy),
+                Err(e) => {
+                    act.forget_signal(&signal.id);
+                    act.invalid(e)
+                }
+            }
+        }))
     }
 
     /// A close signal: ask the symbol's position actor what is held, then sell (or buy back) it.
