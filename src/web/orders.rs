@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::actors::order_router::{CancelError, CancelOrder, GetOrder, ListOrders, SubmitOrder};
 use crate::domain::{
     ClientOrderId, DomainError, Order, OrderType, Side, Symbol, TimeInForce, parse_json,
-    positive_qty, price_for,
+    positive_qty, price_for, stop_for,
 };
 use crate::engine::Engine;
 use crate::exchange::ExchangeError;
@@ -29,9 +29,15 @@ pub struct OrderInput {
     pub price: Option<Decimal>,
     pub time_in_force: Option<TimeInForce>,
     pub client_order_id: Option<String>,
+    /// Trigger price; required (or `trailing_delta`) for `stop_loss`, `stop_loss_limit`,
+    /// `take_profit` and `take_profit_limit`, refused on other types.
+    #[schema(value_type = Option<String>)]
+    pub stop_price: Option<Decimal>,
+    /// Trailing stop distance in basis points (100 = 1%), for the same types.
+    pub trailing_delta: Option<u32>,
 }
 
-const ORDER_FIELDS: [&str; 7] = [
+const ORDER_FIELDS: [&str; 9] = [
     "symbol",
     "side",
     "order_type",
@@ -39,6 +45,8 @@ const ORDER_FIELDS: [&str; 7] = [
     "price",
     "time_in_force",
     "client_order_id",
+    "stop_price",
+    "trailing_delta",
 ];
 
 impl OrderInput {
@@ -49,6 +57,8 @@ impl OrderInput {
         let order_type = self.order_type.unwrap_or(OrderType::Market);
         let quantity = positive_qty(self.quantity)?.ok_or_else(|| required("quantity"))?;
         let price = price_for(order_type, self.price)?;
+        let (stop_price, trailing_delta) =
+            stop_for(order_type, self.stop_price, self.trailing_delta)?;
         let client_order_id = self
             .client_order_id
             .as_deref()
@@ -62,6 +72,8 @@ impl OrderInput {
             price,
             time_in_force: self.time_in_force.unwrap_or_default(),
             client_order_id,
+            stop_price,
+            trailing_delta,
         })
     }
 }

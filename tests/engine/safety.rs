@@ -18,6 +18,8 @@ fn manual(id: &str) -> SubmitOrder {
         price: None,
         time_in_force: TimeInForce::Gtc,
         client_order_id: Some(ClientOrderId::new(id).unwrap()),
+        stop_price: None,
+        trailing_delta: None,
     }
 }
 

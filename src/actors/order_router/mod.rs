@@ -45,6 +45,10 @@ pub struct SubmitOrder {
     pub price: Option<Price>,
     pub time_in_force: TimeInForce,
     pub client_order_id: Option<ClientOrderId>,
+    /// Trigger price of a stop-loss / take-profit order.
+    pub stop_price: Option<Price>,
+    /// Trailing stop distance in basis points, for stop-loss / take-profit orders.
+    pub trailing_delta: Option<u32>,
 }
 
 #[derive(Message)]

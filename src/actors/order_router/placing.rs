@@ -184,8 +184,8 @@ impl OrderRouter {
             quantity: msg.quantity,
             price: msg.price,
             time_in_force: msg.time_in_force,
-            stop_price: None,
-            trailing_delta: None,
+            stop_price: msg.stop_price,
+            trailing_delta: msg.trailing_delta,
             quote_quantity: None,
         };
         if let Err(e) =
