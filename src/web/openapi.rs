@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{orders, portfolio, signals, sim, status};
+use super::{order_lists, orders, portfolio, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,9 @@ use super::{orders, portfolio, signals, sim, status};
         orders::list_orders,
         orders::get_order,
         orders::cancel_order,
+        order_lists::post_oco,
+        order_lists::get_order_list,
+        order_lists::cancel_order_list,
         portfolio::list_positions,
         portfolio::get_position,
         portfolio::account,

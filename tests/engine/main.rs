@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod breaker;
+mod order_lists;
 mod order_types;
 mod pipeline;
 mod redis_bus;

@@ -99,8 +99,11 @@ const UNKNOWN_RETRY_DELAYS_MS: [u64; 4] = [100, 1_000, 5_000, 30_000];
 /// How often expired de-duplication entries and old terminal orders are dropped from memory.
 const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+mod lists;
 mod placing;
 mod tracking;
+
+pub use lists::{CancelOrderList, GetOrderList, ListOutcome, OcoLegInput, OrderListView, PlaceOco};
 
 pub struct RouterSettings {
     pub max_signal_age: Duration,
@@ -137,6 +140,8 @@ pub struct OrderRouter {
     terminal_order: VecDeque<(DateTime<Utc>, ClientOrderId)>,
     /// Sequence for manual order ids.
     manual_seq: u64,
+    /// Order lists placed through this router, by list client order id.
+    lists: HashMap<ClientOrderId, lists::TrackedList>,
     stats: RouterStats,
 }
 
@@ -179,6 +184,7 @@ impl OrderRouter {
             seen_order: VecDeque::new(),
             terminal_order: VecDeque::new(),
             manual_seq: 0,
+            lists: HashMap::new(),
             stats: RouterStats::default(),
         }
     }
@@ -264,6 +270,7 @@ impl Handler<VenueUpdate> for OrderRouter {
     fn handle(&mut self, msg: VenueUpdate, ctx: &mut Context<Self>) {
         match msg {
             VenueUpdate::Report(report) => self.apply_report(&report),
+            VenueUpdate::OrderList(list) => self.apply_list(&list),
             VenueUpdate::Resubscribed => self.resync(ctx),
         }
     }

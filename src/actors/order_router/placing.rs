@@ -142,7 +142,8 @@ impl OrderRouter {
     }
 
     pub(super) fn on_manual(&mut self, msg: SubmitOrder) -> Outcome {
-        let Some(rules) = self.instruments.get(&msg.symbol) else {
+        let instruments = Arc::clone(&self.instruments);
+        let Some(rules) = instruments.get(&msg.symbol) else {
             let e = DomainError::invalid(
                 "symbol",
                 format!("{} is not a configured instrument", msg.symbol),
@@ -163,18 +164,10 @@ impl OrderRouter {
                 ));
             }
             Some(id) => id,
-            None => {
-                self.manual_seq += 1;
-                let raw = format!(
-                    "rlm-{}-{}",
-                    self.clock.now().timestamp_millis(),
-                    self.manual_seq
-                );
-                match ClientOrderId::new(&raw) {
-                    Ok(id) => id,
-                    Err(e) => return self.invalid(e),
-                }
-            }
+            None => match self.next_manual_id() {
+                Ok(id) => id,
+                Err(e) => return self.invalid(e),
+            },
         };
         let request = OrderRequest {
             client_order_id: id,
@@ -196,27 +189,45 @@ impl OrderRouter {
         self.place(request, None, None)
     }
 
-    /// The venue's MAX_NUM_ORDERS filter, counted over this engine's open orders on the symbol
-    /// (the venue checks again, counting any orders placed elsewhere).
-    fn check_open_orders(&mut self, request: &OrderRequest) -> Result<(), RiskRefusal> {
-        let Some(rules) = self.instruments.get(&request.symbol) else {
+    /// A fresh id for a manual order (`rlm-<ms>-<seq>`).
+    pub(super) fn next_manual_id(&mut self) -> Result<ClientOrderId, DomainError> {
+        self.manual_seq += 1;
+        let raw = format!(
+            "rlm-{}-{}",
+            self.clock.now().timestamp_millis(),
+            self.manual_seq
+        );
+        ClientOrderId::new(&raw)
+    }
+
+    /// The venue's MAX_NUM_ORDERS filter for `adding` more orders, counted over this engine's
+    /// open orders on the symbol (the venue checks again, counting any orders placed elsewhere).
+    pub(super) fn check_open_orders(
+        &mut self,
+        symbol: &Symbol,
+        adding: usize,
+    ) -> Result<(), RiskRefusal> {
+        let Some(rules) = self.instruments.get(symbol) else {
             return Ok(());
         };
         if rules.max_open_orders.is_none() {
             return Ok(());
         }
         let orders = &self.orders;
-        let open = match self.live.get_mut(&request.symbol) {
+        let open = match self.live.get_mut(symbol) {
             Some(ids) => {
                 ids.retain(|id| orders.get(id).is_some_and(|o| !o.status.is_terminal()));
                 ids.len()
             }
             None => 0,
         };
-        rules.check_open_orders(open).map_err(|v| RiskRefusal {
-            reason: RiskReason::MaxOpenOrders,
-            detail: v.to_string(),
-        })
+        let after_all_but_one = open + adding.saturating_sub(1);
+        rules
+            .check_open_orders(after_all_but_one)
+            .map_err(|v| RiskRefusal {
+                reason: RiskReason::MaxOpenOrders,
+                detail: v.to_string(),
+            })
     }
 
     /// Breaker, then risk gate, then the venue. The order is recorded (PENDING_NEW) before it is
@@ -228,7 +239,7 @@ impl OrderRouter {
         strategy: Option<String>,
     ) -> Outcome {
         let id = request.client_order_id.clone();
-        if let Err(refusal) = self.check_open_orders(&request) {
+        if let Err(refusal) = self.check_open_orders(&request.symbol, 1) {
             self.stats.refused += 1;
             if let Some(signal) = &signal {
                 self.forget_signal(signal);
@@ -236,39 +247,11 @@ impl OrderRouter {
             return done(SubmitOutcome::Refused(refusal));
         }
         self.reserved.insert(id.clone());
-        let (breaker, risk) = (self.breaker.clone(), self.risk.clone());
-        let check = request.clone();
-        let checks = async move {
-            let permit = match breaker.send(Permit).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(open)) => {
-                    return Err(SubmitOutcome::Unavailable {
-                        reason: "breaker_open",
-                        detail: open.to_string(),
-                    });
-                }
-                Err(e) => {
-                    return Err(SubmitOutcome::Unavailable {
-                        reason: "engine_unavailable",
-                        detail: e.to_string(),
-                    });
-                }
-            };
-            let refusal = match risk.send(CheckOrder(check)).await {
-                Ok(Ok(())) => return Ok(()),
-                Ok(Err(r)) if r.reason == RiskReason::TradingHalted => SubmitOutcome::Unavailable {
-                    reason: "trading_halted",
-                    detail: r.detail,
-                },
-                Ok(Err(r)) => SubmitOutcome::Refused(r),
-                Err(e) => SubmitOutcome::Unavailable {
-                    reason: "engine_unavailable",
-                    detail: e.to_string(),
-                },
-            };
-            breaker.do_send(PermitUnused(permit));
-            Err(refusal)
-        };
+        let checks = gate(
+            self.breaker.clone(),
+            self.risk.clone(),
+            vec![request.clone()],
+        );
         Box::pin(checks.into_actor(self).then(move |checked, act, _| {
             act.reserved.remove(&id);
             if let Err(outcome) = checked {
@@ -389,4 +372,45 @@ impl OrderRouter {
             },
         }
     }
+}
+
+/// The breaker's permit, then the risk gate's approval of every one of `requests` (the legs of
+/// an order list are each checked as an order). A refusal hands the permit back unused.
+pub(super) async fn gate(
+    breaker: Addr<CircuitBreaker>,
+    risk: Addr<RiskGate>,
+    requests: Vec<OrderRequest>,
+) -> Result<(), SubmitOutcome> {
+    let permit = match breaker.send(Permit).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(open)) => {
+            return Err(SubmitOutcome::Unavailable {
+                reason: "breaker_open",
+                detail: open.to_string(),
+            });
+        }
+        Err(e) => {
+            return Err(SubmitOutcome::Unavailable {
+                reason: "engine_unavailable",
+                detail: e.to_string(),
+            });
+        }
+    };
+    for check in requests {
+        let refusal = match risk.send(CheckOrder(check)).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(r)) if r.reason == RiskReason::TradingHalted => SubmitOutcome::Unavailable {
+                reason: "trading_halted",
+                detail: r.detail,
+            },
+            Ok(Err(r)) => SubmitOutcome::Refused(r),
+            Err(e) => SubmitOutcome::Unavailable {
+                reason: "engine_unavailable",
+                detail: e.to_string(),
+            },
+        };
+        breaker.do_send(PermitUnused(permit));
+        return Err(refusal);
+    }
+    Ok(())
 }
