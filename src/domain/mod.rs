@@ -1,4 +1,5 @@
-//! Domain types shared by every layer: ids, money, orders, fills, positions and signals.
+//! Domain types shared by every layer: ids, money, orders, order lists, fills, positions and
+//! signals.
 //! Nothing here does I/O or knows about actors; it is plain data plus the arithmetic on it.
 
 mod ids;

@@ -233,8 +233,9 @@ impl Venue {
         self.work(id, now)
     }
 
-    /// Cancels an open order, releasing what it reserved. Canceling one leg of an order list
-    /// cancels the whole list, as on Binance.
+    /// Cancels an open order, releasing what it reserved. Canceling one leg of an executing
+    /// order list cancels the whole list, as on Binance; a leg still working after its list
+    /// ended (a partly filled stop-limit) is canceled alone.
     pub fn cancel(
         &mut self,
         symbol: &Symbol,
@@ -250,7 +251,10 @@ impl Venue {
             .get(&order_id)
             .filter(|r| r.status.is_open())
             .ok_or_else(unknown)?;
-        if let Some(list_id) = rec.list_id {
+        let executing = rec
+            .list_id
+            .filter(|l| self.lists.get(l).is_some_and(|l| !l.done));
+        if let Some(list_id) = executing {
             self.cancel_list_by_id(list_id, now, sink)?;
             let rec = self.orders.get(&order_id).ok_or_else(unknown)?;
             return Ok(rec.report(Vec::new()));

@@ -135,6 +135,9 @@ fn a_triggered_stop_leg_that_partly_fills_expires_the_limit_leg_and_keeps_workin
     // 0.5 × 49000 = 24500, taker fee 24.5.
     assert_eq!(bal(&sim, "USDT"), (d("1024475.5"), d("0")));
     assert_eq!(bal(&sim, "BTC"), (d("0.2"), d("0.3")));
+    // Its list has ended, so the working rest is a plain order now.
+    let list = sim.order_list(&sym("BTCUSDT"), &cid("L2")).unwrap();
+    assert_eq!(list.list_order_status, ListOrderStatus::AllDone);
     // The rest rests at 49000; the expired limit leg does not fill at 51000.
     price(&sim, "51000");
     assert_eq!(drain(&mut rx), vec!["price 51000", "order sl FILLED 1"]);
@@ -142,6 +145,21 @@ fn a_triggered_stop_leg_that_partly_fills_expires_the_limit_leg_and_keeps_workin
     // + 0.3 × 49000 = 14700 − 7.35 maker fee.
     assert_eq!(bal(&sim, "USDT"), (d("1039168.15"), d("0")));
     assert_eq!(bal(&sim, "BTC"), (d("0.2"), d("0")));
+}
+
+#[test]
+fn a_leg_still_working_after_its_list_ended_is_canceled_alone() {
+    let sim = sim();
+    now(sim.submit_oco(sell_oco("L6", "0.8", "51000", "49000", "49000"))).unwrap();
+    price(&sim, "49000"); // the stop leg fills 0.5 and rests 0.3
+    let mut rx = sim.subscribe();
+    let r = now(sim.cancel(sym("BTCUSDT"), cid("sl"))).unwrap();
+    assert_eq!(
+        (r.status, r.executed_qty.0),
+        (OrderStatus::Canceled, d("0.5"))
+    );
+    assert_eq!(drain(&mut rx), vec!["order sl CANCELED 0"]);
+    assert_eq!(bal(&sim, "BTC"), (d("0.5"), d("0")));
 }
 
 #[test]
