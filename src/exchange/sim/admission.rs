@@ -92,6 +92,9 @@ impl Venue {
                     qty = Qty(qty.0 - rules.market_lot.step);
                 }
             }
+            if !qty.is_positive() {
+                return Err(filter_failure("MARKET_LOT_SIZE"));
+            }
             order.quantity = qty;
             let sized = OrderRequest {
                 quote_quantity: None,

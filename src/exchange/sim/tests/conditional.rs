@@ -226,6 +226,34 @@ fn stop_loss_limit_works_as_a_limit_order_and_rests_what_it_cannot_fill() {
 }
 
 #[test]
+fn a_triggered_ioc_stop_limit_expires_what_it_cannot_fill_at_once() {
+    let sim = sim();
+    let ioc = OrderRequest {
+        time_in_force: TimeInForce::Ioc,
+        ..typed(
+            "ioc",
+            Side::Sell,
+            OrderType::StopLossLimit,
+            "0.8",
+            Some("49000"),
+            Some("49000"),
+            None,
+        )
+    };
+    now(sim.submit(ioc)).unwrap();
+    price(&sim, "49000");
+    // Only level 0 (0.5 at 49000) is at or above the limit; the other 0.3 expires.
+    let q = now(sim.query(sym("BTCUSDT"), cid("ioc"))).unwrap();
+    assert_eq!(
+        (q.status, q.executed_qty.0),
+        (OrderStatus::Expired, d("0.5"))
+    );
+    assert_eq!(bal(&sim, "BTC"), (d("0.5"), d("0")));
+    // 0.5 × 49000 = 24500 − 24.5 taker fee.
+    assert_eq!(bal(&sim, "USDT"), (d("1024475.5"), d("0")));
+}
+
+#[test]
 fn take_profit_buy_reserves_its_cost_when_it_triggers() {
     let sim = sim();
     let tp = || {
