@@ -90,4 +90,5 @@ async fn bad_lists_are_refused_by_field_or_by_the_venue() {
         "{body}"
     );
     assert_eq!(statuses(&body["order_list"]), vec!["REJECTED", "REJECTED"]);
+    assert_eq!(body["order_list"]["list_order_status"], "REJECT");
 }

@@ -236,8 +236,14 @@ impl OrderRouter {
             Ok(Err(e)) => e,
             Err(e) => ExchangeError::UnknownOutcome(format!("gateway: {e}")),
         };
-        let legs = match self.lists.get(&list_id) {
-            Some(l) => l.legs.clone(),
+        let legs = match self.lists.get_mut(&list_id) {
+            Some(l) => {
+                if matches!(error, ExchangeError::Rejected { .. }) {
+                    // Binance's listOrderStatus for a list whose placement failed.
+                    l.status = Some(ListOrderStatus::Reject);
+                }
+                l.legs.clone()
+            }
             None => {
                 return ListOutcome::ExchangeFailed {
                     error: "order list lost".into(),

@@ -4,8 +4,9 @@
 //! subscriber sees changes in the order they happened.
 //!
 //! The transitions are split by concern: `admission` validates a new order, `taker` works a live
-//! order against the book, `conditional` fires triggers on price updates, `oco` places and
-//! resolves order lists. This file holds the state and the entry points.
+//! order against the book, `resting` fills crossed resting orders as maker, `conditional` fires
+//! triggers on price updates, `oco` places and resolves order lists. This file holds the state
+//! and the entry points.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
