@@ -86,7 +86,8 @@ pub fn size(
 ) -> Result<(Qty, SizeSource), DomainError> {
     let source = SizeSource::of(signal);
     let field = source.field();
-    let market = signal.order_type.working_type() == crate::domain::OrderType::Market;
+    // MARKET_LOT_SIZE governs MARKET orders only, as in `SymbolRules::check_order`.
+    let market = signal.order_type == crate::domain::OrderType::Market;
     let equity_or_refuse = || {
         equity.ok_or_else(|| {
             DomainError::invalid(field, "needs the account equity, which is not available")
