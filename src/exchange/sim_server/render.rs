@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::domain::{OrderType, Side, TimeInForce};
+use crate::domain::{ListOrderStatus, ListStatusType, OrderType, Side, TimeInForce};
 use crate::exchange::Balance;
 use crate::exchange::sim::OrderView;
 
@@ -29,9 +29,23 @@ pub fn side(s: Side) -> &'static str {
 }
 
 pub fn order_type(t: OrderType) -> &'static str {
+    t.as_binance()
+}
+
+pub fn list_status_type(t: ListStatusType) -> &'static str {
     match t {
-        OrderType::Market => "MARKET",
-        OrderType::Limit => "LIMIT",
+        ListStatusType::Response => "RESPONSE",
+        ListStatusType::ExecStarted => "EXEC_STARTED",
+        ListStatusType::Updated => "UPDATED",
+        ListStatusType::AllDone => "ALL_DONE",
+    }
+}
+
+pub fn list_order_status(s: ListOrderStatus) -> &'static str {
+    match s {
+        ListOrderStatus::Executing => "EXECUTING",
+        ListOrderStatus::AllDone => "ALL_DONE",
+        ListOrderStatus::Reject => "REJECT",
     }
 }
 

@@ -139,6 +139,9 @@ fn limit_buy() -> OrderRequest {
         quantity: Qty(Decimal::from_str("0.00100000").unwrap()),
         price: Some(Price(Decimal::from_str("65000.10").unwrap())),
         time_in_force: TimeInForce::Gtc,
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     }
 }
 
