@@ -10,7 +10,8 @@
 //! crossed resting orders), `conditional` (firing triggers on a price update), `oco` (order
 //! lists) and `moves` (price updates). `views` is the second front door, the one the simulator
 //! server (`exchange::sim_server`) uses: full order views, look-ups by order id, cancel-all,
-//! and a detailed update stream (`SimUpdate`) rich enough to render Binance's executionReport.
+//! and a detailed update stream (`SimUpdate`) rich enough to render Binance's executionReport
+//! and listStatus; `list_views` adds order lists to it.
 //! Every call is synchronous under the lock and returns a ready future; nothing does I/O.
 //!
 //! # Matching
@@ -72,6 +73,7 @@ mod admission;
 mod book;
 mod conditional;
 mod feed;
+mod list_views;
 mod moves;
 mod oco;
 mod order;
@@ -81,6 +83,7 @@ mod trigger;
 mod venue;
 mod views;
 
+pub use list_views::{ListRef, ListView};
 pub use views::{BookTop, OrderChange, OrderRef, OrderUpdate, OrderView, SimUpdate};
 
 #[cfg(test)]

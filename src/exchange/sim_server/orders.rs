@@ -1,6 +1,7 @@
 //! The TRADE and USER_DATA endpoints: new, test, query and cancel orders, open and all
-//! orders, cancel-all, account. Order lists (OCO and the rest) are not matched by the venue
-//! yet and answer 400 -1020 "This operation is not supported.".
+//! orders, cancel-all, account, for every spot order type (`stopPrice`, `trailingDelta`,
+//! `quoteOrderQty`). OCO lists are in `order_lists`; the other list endpoints answer 400
+//! -1020 "This operation is not supported.".
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ use super::render::{self, RespType, fmt8};
 use super::rest::{Answer, Call, Security, handle};
 use crate::domain::{ClientOrderId, OrderRequest, OrderType, Price, Qty, Side, TimeInForce};
 use crate::exchange::filters::check_params;
-use crate::exchange::sim::OrderRef;
+use crate::exchange::sim::{ListRef, OrderRef};
 
 const CLIENT_ID_RANGE: &str = "^[\\.A-Z\\:/a-z0-9_-]{1,36}$";
 pub(super) fn not_required(param: &str) -> ApiError {
@@ -260,10 +261,24 @@ pub async fn cancel_open_orders(state: Data, req: HttpRequest, body: web::Bytes)
             let symbol = c.params.symbol()?;
             let cancel_id = c.state.generate_id("simcxl");
             let views = c.state.sim.cancel_all_orders(&symbol, Some(&cancel_id))?;
-            let out = views
-                .iter()
-                .map(|v| render::canceled(v, &cancel_id, c.now_ms))
-                .collect();
+            // Legs of an order list answer as their list, as Binance's do.
+            let mut out = Vec::new();
+            let mut lists = Vec::new();
+            for v in &views {
+                match v.order_list_id {
+                    None => out.push(render::canceled(v, &cancel_id, c.now_ms)),
+                    Some(id) if !lists.contains(&id) => lists.push(id),
+                    Some(_) => {}
+                }
+            }
+            for id in lists {
+                let (list, legs) = c.state.sim.order_list_view(&ListRef::Id(id))?;
+                let reports = legs
+                    .iter()
+                    .map(|v| render::canceled(v, &cancel_id, c.now_ms))
+                    .collect();
+                out.push(render::order_list(&list, Some(reports)));
+            }
             Ok(Answer::Json(Value::Array(out)))
         },
     )
@@ -357,7 +372,8 @@ pub async fn order_rate_limits(state: Data, req: HttpRequest, body: web::Bytes) 
     .await
 }
 
-/// Order lists: authenticated like the rest, then refused (the venue does not match them).
+/// Order lists the venue does not match (deprecated `order/oco`, `allOrderList`):
+/// authenticated like the rest, then refused.
 pub async fn order_lists(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     handle(
         &state,
