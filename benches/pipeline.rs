@@ -77,6 +77,8 @@ fn next_signal() -> Signal {
         stop_loss: None,
         take_profit: None,
         allow_duplicate: false,
+        sizing: Default::default(),
+        stops: Default::default(),
     }
 }
 

@@ -1,14 +1,16 @@
 //! Turning a checked signal or manual order into an `OrderRequest`: freshness against the
-//! clock, the symbol's rules, and sizing. Pure functions, so every rule is unit-tested here and
-//! the order router stays about lifecycle.
+//! clock, the symbol's rules, and sizing ([`sizing`]). Pure functions, so every rule is
+//! unit-tested here and the order router stays about lifecycle.
+
+pub mod sizing;
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use crate::domain::{
-    ClientOrderId, DomainError, OrderRequest, OrderType, Price, Qty, Side, Signal, TimeInForce,
+    ClientOrderId, DomainError, OrderRequest, Price, Qty, Side, Signal, TimeInForce,
 };
-use crate::exchange::filters::SymbolRules;
+use crate::exchange::filters::{SymbolRules, check_params};
 
 /// Refuses signals that are too old or stamped too far ahead.
 pub fn check_fresh(
@@ -61,48 +63,64 @@ pub fn min_quantity(rules: &SymbolRules, price: Price, market: bool) -> Option<Q
     Some(Qty(lot.min.max(by_notional)))
 }
 
-/// Builds the order for a buy or sell signal. `last_price` sizes signals that give no quantity
-/// and values market orders for the notional filter.
+/// Builds the order for a buy or sell signal, sized by [`sizing::size`]. `last_price` sizes
+/// signals that give no quantity and values market orders for the notional filter; `equity`
+/// (in the symbol's quote asset) is needed only by `size_pct` and `risk_pct` signals.
 pub fn order_for_signal(
     signal: &Signal,
     side: Side,
     rules: &SymbolRules,
     last_price: Option<Price>,
+    equity: Option<Decimal>,
 ) -> Result<OrderRequest, DomainError> {
-    let market = signal.order_type == OrderType::Market;
-    // A limit price is checked before it is used to size anything.
+    let as_input =
+        |v: crate::exchange::filters::FilterViolation| DomainError::invalid(v.field, v.to_string());
+    // Prices are checked before they are used to size anything.
     if let Some(price) = signal.price {
-        rules
-            .check_price(price)
-            .map_err(|v| DomainError::invalid(v.field, v.to_string()))?;
+        rules.check_price(price).map_err(as_input)?;
     }
-    let quantity = match signal.quantity {
-        Some(q) => q,
-        None => {
-            let price = signal.price.or(last_price).ok_or_else(|| {
-                DomainError::invalid(
-                    "quantity",
-                    "is required: there is no market price to size the order",
-                )
-            })?;
-            min_quantity(rules, price, market)
-                .ok_or_else(|| DomainError::invalid("quantity", "cannot be sized at this price"))?
+    if let Some(stop) = signal.stops.stop_price {
+        rules.check_price_of("stop_price", stop).map_err(as_input)?;
+    }
+    let source = sizing::SizeSource::of(signal);
+    let entry = signal.price.or(signal.stops.stop_price).or(last_price);
+    let quantity = match (source, signal.quantity, entry) {
+        (sizing::SizeSource::Quantity, Some(q), _) => q,
+        (_, _, Some(entry)) => sizing::size(signal, side, rules, entry, equity)?.0,
+        (_, _, None) => {
+            return Err(DomainError::invalid(
+                source.field(),
+                "cannot size the order: there is no market price for the symbol",
+            ));
         }
     };
+    let kind = signal.order_type;
     let request = OrderRequest {
         client_order_id: ClientOrderId::for_signal(&signal.id),
         symbol: signal.symbol.clone(),
         side,
-        order_type: signal.order_type,
+        order_type: kind,
         quantity,
         price: signal.price,
-        time_in_force: if market {
-            TimeInForce::Gtc
-        } else {
+        time_in_force: if kind.takes_time_in_force() {
             signal.time_in_force
+        } else {
+            TimeInForce::Gtc
         },
+        stop_price: signal.stops.stop_price,
+        trailing_delta: signal
+            .stops
+            .trailing_delta
+            .filter(|_| kind.is_conditional()),
+        quote_quantity: None,
     };
-    check_rules(&request, rules, last_price)?;
+    check_rules(&request, rules, last_price).map_err(|e| {
+        if e.field == "quantity" {
+            DomainError::invalid(source.field(), e.message)
+        } else {
+            e
+        }
+    })?;
     Ok(request)
 }
 
@@ -119,15 +137,9 @@ pub fn order_to_close(
         Side::Buy
     };
     let quantity = rules.floor_qty(Qty(position_qty.abs()), true)?;
-    quantity.is_positive().then(|| OrderRequest {
-        client_order_id: id,
-        symbol: rules.symbol.clone(),
-        side,
-        order_type: OrderType::Market,
-        quantity,
-        price: None,
-        time_in_force: TimeInForce::Gtc,
-    })
+    quantity
+        .is_positive()
+        .then(|| OrderRequest::market(id, rules.symbol.clone(), side, quantity))
 }
 
 /// The symbol's rules as an input error naming the field at fault.
@@ -142,6 +154,7 @@ pub fn check_rules(
             format!("{} is not trading", rules.symbol),
         ));
     }
+    check_params(request).map_err(|v| DomainError::invalid(v.field, v.message))?;
     rules
         .check_order(request, last_price)
         .map_err(|v| DomainError::invalid(v.field, v.to_string()))
@@ -150,7 +163,7 @@ pub fn check_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Action, SignalId, Symbol};
+    use crate::domain::{Action, OrderType, SignalId, Symbol};
     use crate::exchange::filters::Instruments;
     use std::str::FromStr;
 
@@ -179,6 +192,8 @@ mod tests {
             stop_loss: None,
             take_profit: None,
             allow_duplicate: false,
+            sizing: Default::default(),
+            stops: Default::default(),
         }
     }
 
@@ -205,6 +220,7 @@ mod tests {
             Side::Buy,
             &btc(),
             Some(Price::from_str("60000").unwrap()),
+            None,
         )
         .unwrap();
         assert_eq!(req.quantity, Qty::from_str("0.00009").unwrap());
@@ -214,14 +230,15 @@ mod tests {
     fn off_step_and_off_tick_are_refused_with_the_field() {
         let rules = btc();
         let px = Some(Price::from_str("60000").unwrap());
-        let e =
-            order_for_signal(&signal(Some("0.000015"), None), Side::Buy, &rules, px).unwrap_err();
+        let e = order_for_signal(&signal(Some("0.000015"), None), Side::Buy, &rules, px, None)
+            .unwrap_err();
         assert_eq!(e.field, "quantity");
         let e = order_for_signal(
             &signal(Some("0.001"), Some("60000.001")),
             Side::Buy,
             &rules,
             px,
+            None,
         )
         .unwrap_err();
         assert_eq!(e.field, "price");

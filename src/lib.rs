@@ -4,8 +4,10 @@
 //!
 //! # Layout
 //!
-//! - [`domain`]: ids, money (`Price`, `Qty` over `Decimal`), orders, fills, positions, signals.
-//! - [`intake`]: a checked signal becomes an order request (freshness, symbol rules, sizing).
+//! - [`domain`]: ids, money (`Price`, `Qty` over `Decimal`), orders (every Binance spot type),
+//!   OCO order lists, fills, positions, signals.
+//! - [`intake`]: a checked signal becomes an order request (freshness, symbol rules, and
+//!   [`intake::sizing`]: quantity, quote amount, % of equity, % risk to the stop, or minimum).
 //! - [`actors`]: the supervised actors: order router, risk gate, exchange gateway, circuit
 //!   breaker, one position actor per symbol, and the supervision bookkeeping.
 //! - [`exchange`]: the `Exchange` port, Binance-style symbol filters, and the adapters

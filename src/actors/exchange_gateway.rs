@@ -15,7 +15,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Symbol};
+use crate::domain::{
+    ClientOrderId, OcoRequest, OrderListReport, OrderReport, OrderRequest, Symbol,
+};
 use crate::exchange::{Balance, Exchange, ExchangeError, ExchangeEvent};
 use crate::market::MarketView;
 
@@ -29,6 +31,19 @@ use actix::Addr;
 #[derive(Message)]
 #[rtype(result = "Result<OrderReport, ExchangeError>")]
 pub struct Submit(pub OrderRequest);
+
+/// Places an OCO order list.
+#[derive(Message)]
+#[rtype(result = "Result<OrderListReport, ExchangeError>")]
+pub struct SubmitOco(pub OcoRequest);
+
+/// Cancels a whole order list.
+#[derive(Message)]
+#[rtype(result = "Result<OrderListReport, ExchangeError>")]
+pub struct CancelList {
+    pub symbol: Symbol,
+    pub list_client_order_id: ClientOrderId,
+}
 
 #[derive(Message)]
 #[rtype(result = "Result<OrderReport, ExchangeError>")]
@@ -170,6 +185,11 @@ impl StreamHandler<ExchangeEvent> for ExchangeGateway {
                     actor.do_send(MarkPrice(price));
                 }
             }
+            ExchangeEvent::OrderList(list) => {
+                if let Some(router) = &self.router {
+                    router.do_send(VenueUpdate::OrderList(list));
+                }
+            }
             ExchangeEvent::Reconnected => {
                 tracing::info!(
                     venue = self.exchange.venue(),
@@ -216,6 +236,22 @@ impl Handler<Submit> for ExchangeGateway {
 
     fn handle(&mut self, msg: Submit, _: &mut Context<Self>) -> Self::Result {
         self.request(move |ex| ex.submit(msg.0))
+    }
+}
+
+impl Handler<SubmitOco> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderListReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: SubmitOco, _: &mut Context<Self>) -> Self::Result {
+        self.request(move |ex| ex.submit_oco(msg.0))
+    }
+}
+
+impl Handler<CancelList> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderListReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: CancelList, _: &mut Context<Self>) -> Self::Result {
+        self.request(move |ex| ex.cancel_order_list(msg.symbol, msg.list_client_order_id))
     }
 }
 

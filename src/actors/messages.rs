@@ -3,7 +3,7 @@
 use actix::Message;
 use serde::Serialize;
 
-use crate::domain::{ClientOrderId, DomainError, Fill, Order, OrderReport, Price};
+use crate::domain::{ClientOrderId, DomainError, Fill, Order, OrderListReport, OrderReport, Price};
 
 /// What became of a signal or a manual order. The HTTP layer maps each variant to a status
 /// code; the Redis bridge publishes it as an event.
@@ -195,6 +195,8 @@ pub struct MarkPrice(pub Price);
 #[rtype(result = "()")]
 pub enum VenueUpdate {
     Report(OrderReport),
+    /// An order list's status changed (its legs' changes come as `Report`s).
+    OrderList(OrderListReport),
     /// The push stream was (re)established: anything may have been missed before it, so the
     /// router re-queries the orders it holds open.
     Resubscribed,

@@ -1,8 +1,10 @@
-//! Domain types shared by every layer: ids, money, orders, fills, positions and signals.
+//! Domain types shared by every layer: ids, money, orders, order lists, fills, positions and
+//! signals.
 //! Nothing here does I/O or knows about actors; it is plain data plus the arithmetic on it.
 
 mod ids;
 mod order;
+mod order_list;
 mod position;
 mod signal;
 mod units;
@@ -10,10 +12,13 @@ mod units;
 pub use ids::{ClientOrderId, SignalId, Symbol};
 pub use order::{
     Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
-    positive_qty, price_for,
+    positive_qty, price_for, stop_for,
+};
+pub use order_list::{
+    ContingencyType, ListOrderStatus, ListStatusType, OcoLeg, OcoRequest, OrderListReport,
 };
 pub use position::{Position, PositionError};
-pub use signal::{Action, Signal, SignalInput};
+pub use signal::{Action, Signal, SignalInput, Sizing, Stops};
 pub use units::{Price, Qty};
 
 /// A value from outside that does not make a valid domain object. `field` names the input field,

@@ -35,13 +35,96 @@ impl Side {
     }
 }
 
+/// Binance's spot order types. Our API spells them in snake_case (`stop_loss_limit`); Binance's
+/// upper-case names (`STOP_LOSS_LIMIT`) are accepted too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum OrderType {
+    /// Takes liquidity now, by base `quantity` or by `quote_quantity`.
     #[serde(alias = "MARKET")]
     Market,
+    /// Takes what it can up to its price; the rest follows the time in force.
     #[serde(alias = "LIMIT")]
     Limit,
+    /// Post-only limit: refused if any of it would take liquidity on arrival.
+    #[serde(alias = "LIMIT_MAKER")]
+    LimitMaker,
+    /// Becomes a market order when its stop condition (or trailing delta) triggers.
+    #[serde(alias = "STOP_LOSS")]
+    StopLoss,
+    /// Becomes a limit order at `price` when its stop condition (or trailing delta) triggers.
+    #[serde(alias = "STOP_LOSS_LIMIT")]
+    StopLossLimit,
+    /// Like `StopLoss` with the stop on the other side of the market (see [`OrderType::fires_above`]).
+    #[serde(alias = "TAKE_PROFIT")]
+    TakeProfit,
+    /// Like `StopLossLimit` with the stop on the other side of the market.
+    #[serde(alias = "TAKE_PROFIT_LIMIT")]
+    TakeProfitLimit,
+}
+
+impl OrderType {
+    /// Binance's name for the type (`STOP_LOSS_LIMIT`).
+    pub fn as_binance(self) -> &'static str {
+        match self {
+            OrderType::Market => "MARKET",
+            OrderType::Limit => "LIMIT",
+            OrderType::LimitMaker => "LIMIT_MAKER",
+            OrderType::StopLoss => "STOP_LOSS",
+            OrderType::StopLossLimit => "STOP_LOSS_LIMIT",
+            OrderType::TakeProfit => "TAKE_PROFIT",
+            OrderType::TakeProfitLimit => "TAKE_PROFIT_LIMIT",
+        }
+    }
+
+    /// Waits for a stop price or trailing delta before it works (Binance's "contingent" orders).
+    pub fn is_conditional(self) -> bool {
+        matches!(
+            self,
+            OrderType::StopLoss
+                | OrderType::StopLossLimit
+                | OrderType::TakeProfit
+                | OrderType::TakeProfitLimit
+        )
+    }
+
+    /// Carries a limit price (`price` is mandatory).
+    pub fn has_limit_price(self) -> bool {
+        matches!(
+            self,
+            OrderType::Limit
+                | OrderType::LimitMaker
+                | OrderType::StopLossLimit
+                | OrderType::TakeProfitLimit
+        )
+    }
+
+    /// Takes a time in force from the caller (Binance requires `timeInForce` for these).
+    pub fn takes_time_in_force(self) -> bool {
+        matches!(
+            self,
+            OrderType::Limit | OrderType::StopLossLimit | OrderType::TakeProfitLimit
+        )
+    }
+
+    /// What the order works as once it is live: a conditional `*_LIMIT` as a limit order, the
+    /// other conditionals as market orders, the rest as themselves.
+    pub fn working_type(self) -> OrderType {
+        match self {
+            OrderType::StopLoss | OrderType::TakeProfit => OrderType::Market,
+            OrderType::StopLossLimit | OrderType::TakeProfitLimit => OrderType::Limit,
+            other => other,
+        }
+    }
+
+    /// For a conditional order of `side`: whether its stop condition is "last price ≥ stop"
+    /// (`STOP_LOSS` buy, `TAKE_PROFIT` sell: the stop sits above the market) rather than
+    /// "last price ≤ stop" (`STOP_LOSS` sell, `TAKE_PROFIT` buy: below the market). This is
+    /// also the side of TRAILING_DELTA's bounds that applies (`*Above*` when true).
+    pub fn fires_above(self, side: Side) -> bool {
+        let stop_loss = matches!(self, OrderType::StopLoss | OrderType::StopLossLimit);
+        stop_loss == (side == Side::Buy)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
@@ -116,39 +199,133 @@ pub fn positive_qty(quantity: Option<Decimal>) -> Result<Option<Qty>, DomainErro
     }
 }
 
-/// Checks a price from outside against the order type: a limit order needs a positive price,
-/// a market order takes none.
+/// Checks a price from outside against the order type: a type with a limit price (limit,
+/// limit_maker, stop_loss_limit, take_profit_limit) needs a positive one, the others take none.
 pub fn price_for(
     order_type: OrderType,
     price: Option<Decimal>,
 ) -> Result<Option<Price>, DomainError> {
-    match (order_type, price) {
-        (OrderType::Limit, None) => Err(DomainError::invalid(
+    match (order_type.has_limit_price(), price) {
+        (true, None) => Err(DomainError::invalid(
             "price",
-            "is required for limit orders",
+            format!("is required for {} orders", order_type.as_binance()),
         )),
-        (OrderType::Limit, Some(p)) if p <= Decimal::ZERO => {
+        (true, Some(p)) if p <= Decimal::ZERO => {
             Err(DomainError::invalid("price", "must be greater than zero"))
         }
-        (OrderType::Market, Some(_)) => Err(DomainError::invalid(
+        (false, Some(_)) => Err(DomainError::invalid(
             "price",
-            "is not allowed on market orders",
+            format!("is not allowed on {} orders", order_type.as_binance()),
         )),
         (_, p) => Ok(p.map(Price)),
     }
 }
 
+/// Checks the stop parameters from outside against the order type: conditional orders need a
+/// positive `stop_price`, a `trailing_delta`, or both; other types take neither.
+pub fn stop_for(
+    order_type: OrderType,
+    stop_price: Option<Decimal>,
+    trailing_delta: Option<u32>,
+) -> Result<(Option<Price>, Option<u32>), DomainError> {
+    if !order_type.is_conditional() {
+        if stop_price.is_some() {
+            return Err(DomainError::invalid(
+                "stop_price",
+                format!("is not allowed on {} orders", order_type.as_binance()),
+            ));
+        }
+        if trailing_delta.is_some() {
+            return Err(DomainError::invalid(
+                "trailing_delta",
+                format!("is not allowed on {} orders", order_type.as_binance()),
+            ));
+        }
+        return Ok((None, None));
+    }
+    match (stop_price, trailing_delta) {
+        (None, None) => Err(DomainError::invalid(
+            "stop_price",
+            format!(
+                "stop_price or trailing_delta is required for {} orders",
+                order_type.as_binance()
+            ),
+        )),
+        (Some(p), _) if p <= Decimal::ZERO => Err(DomainError::invalid(
+            "stop_price",
+            "must be greater than zero",
+        )),
+        (_, Some(0)) => Err(DomainError::invalid(
+            "trailing_delta",
+            "must be at least 1 basis point",
+        )),
+        (p, t) => Ok((p.map(Price), t)),
+    }
+}
+
 /// What the engine sends to an exchange. Built by the order router, checked by the risk gate.
+///
+/// A market order sized by quote amount (Binance's `quoteOrderQty`) has `quote_quantity` set
+/// and `quantity` zero: the venue works out the base quantity from the book.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OrderRequest {
     pub client_order_id: ClientOrderId,
     pub symbol: Symbol,
     pub side: Side,
     pub order_type: OrderType,
+    /// Base quantity; zero when the order is sized by `quote_quantity`.
     pub quantity: Qty,
-    /// Limit price; `None` for market orders.
+    /// Limit price; `None` for types without one (market, stop_loss, take_profit).
     pub price: Option<Price>,
     pub time_in_force: TimeInForce,
+    /// Trigger price of a conditional order (Binance's `stopPrice`); for a trailing stop, the
+    /// price at which trailing starts. `None` on other types.
+    pub stop_price: Option<Price>,
+    /// Trailing stop distance in basis points (Binance's `trailingDelta`; 100 = 1%).
+    pub trailing_delta: Option<u32>,
+    /// Market orders only: spend (buy) or receive (sell) this much of the quote asset instead of
+    /// giving a base quantity (Binance's `quoteOrderQty`).
+    pub quote_quantity: Option<Decimal>,
+}
+
+impl OrderRequest {
+    /// A market order for `quantity` of the base asset.
+    pub fn market(id: ClientOrderId, symbol: Symbol, side: Side, quantity: Qty) -> Self {
+        Self {
+            client_order_id: id,
+            symbol,
+            side,
+            order_type: OrderType::Market,
+            quantity,
+            price: None,
+            time_in_force: TimeInForce::Gtc,
+            stop_price: None,
+            trailing_delta: None,
+            quote_quantity: None,
+        }
+    }
+
+    /// A limit order for `quantity` at `price`.
+    pub fn limit(
+        id: ClientOrderId,
+        symbol: Symbol,
+        side: Side,
+        quantity: Qty,
+        price: Price,
+        time_in_force: TimeInForce,
+    ) -> Self {
+        Self {
+            order_type: OrderType::Limit,
+            price: Some(price),
+            time_in_force,
+            ..Self::market(id, symbol, side, quantity)
+        }
+    }
+
+    /// Whether the venue sizes this order from `quote_quantity`.
+    pub fn by_quote(&self) -> bool {
+        self.quote_quantity.is_some()
+    }
 }
 
 /// One execution against an order, as the venue reports it.
@@ -217,6 +394,17 @@ pub struct Order {
     pub filled_quantity: Qty,
     #[schema(value_type = Option<String>)]
     pub price: Option<Price>,
+    /// Trigger price of a conditional order.
+    #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_price: Option<Price>,
+    /// Trailing stop distance in basis points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_delta: Option<u32>,
+    /// Quote amount of a market order sized by quote (then `quantity` is zero until filled).
+    #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote_quantity: Option<Decimal>,
     /// Volume-weighted price of the fills so far; `None` until the first fill.
     #[schema(value_type = Option<String>)]
     pub average_price: Option<Price>,
@@ -253,6 +441,9 @@ impl Order {
             quantity: request.quantity,
             filled_quantity: Qty::ZERO,
             price: request.price,
+            stop_price: request.stop_price,
+            trailing_delta: request.trailing_delta,
+            quote_quantity: request.quote_quantity,
             average_price: None,
             cumulative_quote: Decimal::ZERO,
             exchange_order_id: None,
@@ -310,15 +501,14 @@ mod tests {
     }
 
     fn request() -> OrderRequest {
-        OrderRequest {
-            client_order_id: ClientOrderId::new("t1").unwrap(),
-            symbol: Symbol::new("BTCUSDT").unwrap(),
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            quantity: Qty(d("2")),
-            price: Some(Price(d("100"))),
-            time_in_force: TimeInForce::Gtc,
-        }
+        OrderRequest::limit(
+            ClientOrderId::new("t1").unwrap(),
+            Symbol::new("BTCUSDT").unwrap(),
+            Side::Buy,
+            Qty(d("2")),
+            Price(d("100")),
+            TimeInForce::Gtc,
+        )
     }
 
     fn fill(trade_id: u64, qty: &str, price: &str) -> Fill {
@@ -379,6 +569,67 @@ mod tests {
         assert_eq!(order.status, OrderStatus::Filled);
         assert_eq!(order.filled_quantity, Qty(d("2")));
         assert_eq!(order.average_price, Some(Price(d("99.5"))));
+    }
+
+    #[test]
+    fn order_types_read_our_names_and_binances() {
+        for (ours, binance, t) in [
+            ("market", "MARKET", OrderType::Market),
+            ("limit_maker", "LIMIT_MAKER", OrderType::LimitMaker),
+            ("stop_loss", "STOP_LOSS", OrderType::StopLoss),
+            (
+                "stop_loss_limit",
+                "STOP_LOSS_LIMIT",
+                OrderType::StopLossLimit,
+            ),
+            ("take_profit", "TAKE_PROFIT", OrderType::TakeProfit),
+            (
+                "take_profit_limit",
+                "TAKE_PROFIT_LIMIT",
+                OrderType::TakeProfitLimit,
+            ),
+        ] {
+            let q = |s: &str| serde_json::from_str::<OrderType>(&format!("\"{s}\"")).unwrap();
+            assert_eq!((q(ours), q(binance)), (t, t));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{ours}\""));
+            assert_eq!(t.as_binance(), binance);
+        }
+        // Stop above the market: STOP_LOSS buy and TAKE_PROFIT sell.
+        assert!(OrderType::StopLoss.fires_above(Side::Buy));
+        assert!(OrderType::TakeProfitLimit.fires_above(Side::Sell));
+        assert!(!OrderType::StopLossLimit.fires_above(Side::Sell));
+        assert!(!OrderType::TakeProfit.fires_above(Side::Buy));
+    }
+
+    #[test]
+    fn stop_parameters_are_checked_against_the_type() {
+        let p = Some(Decimal::ONE);
+        assert_eq!(
+            stop_for(OrderType::Limit, p, None).unwrap_err().field,
+            "stop_price"
+        );
+        assert_eq!(
+            stop_for(OrderType::Market, None, Some(5))
+                .unwrap_err()
+                .field,
+            "trailing_delta"
+        );
+        assert_eq!(
+            stop_for(OrderType::StopLoss, None, None).unwrap_err().field,
+            "stop_price"
+        );
+        assert_eq!(
+            stop_for(OrderType::StopLoss, Some(Decimal::ZERO), None)
+                .unwrap_err()
+                .field,
+            "stop_price"
+        );
+        assert_eq!(
+            stop_for(OrderType::TakeProfit, None, Some(250)),
+            Ok((None, Some(250)))
+        );
+        assert!(price_for(OrderType::StopLossLimit, None).is_err());
+        assert!(price_for(OrderType::StopLoss, p).is_err());
     }
 
     #[test]

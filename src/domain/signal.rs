@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{
     DomainError, OrderType, Price, Qty, SignalId, Symbol, TimeInForce, positive_qty, price_for,
+    stop_for,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -31,11 +32,26 @@ pub struct SignalInput {
     pub strategy: Option<String>,
     pub symbol: Option<String>,
     pub action: Option<Action>,
-    /// `market` (default) or `limit`.
+    /// `market` (default), `limit`, `limit_maker`, `stop_loss`, `stop_loss_limit`,
+    /// `take_profit` or `take_profit_limit`.
     pub order_type: Option<OrderType>,
-    /// Base-asset quantity, as a string or a JSON number (parsed exactly).
+    /// Base-asset quantity, as a string or a JSON number (parsed exactly). Sizing, first of:
+    /// `quantity`, `quote_amount`, `size_pct`, `risk_pct`; none → the smallest accepted size.
     #[schema(value_type = Option<String>)]
     pub quantity: Option<Decimal>,
+    /// Spend (buy) or receive (sell) about this much of the quote asset.
+    #[schema(value_type = Option<String>)]
+    pub quote_amount: Option<Decimal>,
+    /// Size the order at this percentage (0-100] of account equity.
+    #[schema(value_type = Option<String>)]
+    pub size_pct: Option<Decimal>,
+    /// Size the order so that hitting the stop loses this percentage (0-100] of equity; needs
+    /// `stop_loss` or `stop_loss_pct`.
+    #[schema(value_type = Option<String>)]
+    pub risk_pct: Option<Decimal>,
+    /// Trigger price of a `stop_loss(_limit)` / `take_profit(_limit)` entry order.
+    #[schema(value_type = Option<String>)]
+    pub stop_price: Option<Decimal>,
     /// Limit price; required for limit orders, refused for market orders.
     #[schema(value_type = Option<String>)]
     pub price: Option<Decimal>,
@@ -46,7 +62,8 @@ pub struct SignalInput {
     /// When the strategy made the signal (RFC 3339). Signals older than the configured max age
     /// are refused as stale; a missing timestamp means "now".
     pub timestamp: Option<DateTime<Utc>>,
-    /// Accepted and recorded for protective exits (a later issue); not acted on yet.
+    /// Stop-loss price of the position: used by `risk_pct` sizing; recorded for protective
+    /// exits (placed by a later issue).
     #[schema(value_type = Option<String>)]
     pub stop_loss: Option<Decimal>,
     #[schema(value_type = Option<String>)]
@@ -55,6 +72,43 @@ pub struct SignalInput {
     /// risk gate's duplicate window (e.g. scaling in): the duplicate check does not apply.
     /// Default false.
     pub allow_duplicate: Option<bool>,
+    /// Stop loss as a percentage (0-100) below (buy) or above (sell) the entry price, when no
+    /// `stop_loss` price is given.
+    #[schema(value_type = Option<String>)]
+    pub stop_loss_pct: Option<Decimal>,
+    /// Take profit as a percentage above (buy) or below (sell) the entry. Recorded for exits.
+    #[schema(value_type = Option<String>)]
+    pub take_profit_pct: Option<Decimal>,
+    /// Trailing stop distance in percent (1.5 = 150 basis points); whole basis points only.
+    #[schema(value_type = Option<String>)]
+    pub trailing_stop_pct: Option<Decimal>,
+    /// Trailing stop distance in basis points (Binance's `trailingDelta`); instead of
+    /// `trailing_stop_pct`. On a stop/take-profit entry it makes that order trail; otherwise
+    /// it is recorded for exits.
+    pub trailing_delta: Option<u32>,
+}
+
+/// How a signal without a `quantity` is sized (see [`crate::intake::sizing`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Sizing {
+    pub quote_amount: Option<Decimal>,
+    /// Percent of equity, (0, 100].
+    pub size_pct: Option<Decimal>,
+    /// Percent of equity at risk down to the stop, (0, 100].
+    pub risk_pct: Option<Decimal>,
+}
+
+/// A signal's stop parameters beyond `stop_loss` / `take_profit` prices.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stops {
+    /// Trigger price of a conditional entry order.
+    pub stop_price: Option<Price>,
+    /// Trailing distance in basis points, from `trailing_delta` or `trailing_stop_pct`.
+    pub trailing_delta: Option<u32>,
+    /// Percent, (0, 100).
+    pub stop_loss_pct: Option<Decimal>,
+    /// Percent, > 0.
+    pub take_profit_pct: Option<Decimal>,
 }
 
 /// A signal whose fields are each well-formed on their own.
@@ -74,6 +128,8 @@ pub struct Signal {
     pub stop_loss: Option<Price>,
     pub take_profit: Option<Price>,
     pub allow_duplicate: bool,
+    pub sizing: Sizing,
+    pub stops: Stops,
 }
 
 const MAX_STRATEGY_LEN: usize = 64;
@@ -120,6 +176,8 @@ impl SignalInput {
             }
             p => Ok(p.map(Price)),
         };
+        let sizing = self.sizing()?;
+        let stops = self.stops(order_type)?;
         Ok(Signal {
             id,
             strategy: self.strategy,
@@ -134,7 +192,109 @@ impl SignalInput {
             stop_loss: positive("stop_loss", self.stop_loss)?,
             take_profit: positive("take_profit", self.take_profit)?,
             allow_duplicate: self.allow_duplicate.unwrap_or(false),
+            sizing,
+            stops,
         })
+    }
+
+    fn sizing(&self) -> Result<Sizing, DomainError> {
+        if self.action == Some(Action::Close) {
+            for (field, v) in [
+                ("quote_amount", self.quote_amount),
+                ("size_pct", self.size_pct),
+                ("risk_pct", self.risk_pct),
+            ] {
+                if v.is_some() {
+                    return Err(DomainError::invalid(
+                        field,
+                        "is not used by close (it closes the whole position)",
+                    ));
+                }
+            }
+        }
+        Ok(Sizing {
+            quote_amount: in_range("quote_amount", self.quote_amount, None, true)?,
+            size_pct: in_range("size_pct", self.size_pct, Some(HUNDRED), true)?,
+            risk_pct: in_range("risk_pct", self.risk_pct, Some(HUNDRED), true)?,
+        })
+    }
+
+    fn stops(&self, order_type: OrderType) -> Result<Stops, DomainError> {
+        let trailing = match (self.trailing_stop_pct, self.trailing_delta) {
+            (Some(_), Some(_)) => {
+                return Err(DomainError::invalid(
+                    "trailing_stop_pct",
+                    "give trailing_stop_pct or trailing_delta, not both",
+                ));
+            }
+            (Some(pct), None) => Some(pct_to_bips(pct)?),
+            (None, delta) => delta,
+        };
+        // A conditional entry uses the stop price and trailing delta itself; any other type
+        // takes no stop price, and keeps a trailing delta for its exits.
+        let (stop_price, trailing_delta) = if order_type.is_conditional() {
+            stop_for(order_type, self.stop_price, trailing)?
+        } else {
+            if self.stop_price.is_some() {
+                return Err(DomainError::invalid(
+                    "stop_price",
+                    "is only used by stop_loss, stop_loss_limit, take_profit and \
+                     take_profit_limit orders",
+                ));
+            }
+            if trailing == Some(0) {
+                return Err(DomainError::invalid(
+                    "trailing_delta",
+                    "must be at least 1 basis point",
+                ));
+            }
+            (None, trailing)
+        };
+        Ok(Stops {
+            stop_price,
+            trailing_delta,
+            stop_loss_pct: in_range("stop_loss_pct", self.stop_loss_pct, Some(HUNDRED), false)?,
+            take_profit_pct: in_range("take_profit_pct", self.take_profit_pct, None, true)?,
+        })
+    }
+}
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+/// `v` must be > 0 and below `max` (or at most `max` when `max_inclusive`).
+fn in_range(
+    field: &'static str,
+    v: Option<Decimal>,
+    max: Option<Decimal>,
+    max_inclusive: bool,
+) -> Result<Option<Decimal>, DomainError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    let too_big = max.is_some_and(|m| if max_inclusive { v > m } else { v >= m });
+    if v <= Decimal::ZERO || too_big {
+        let upper = match max {
+            Some(m) if max_inclusive => format!(" and at most {m}"),
+            Some(m) => format!(" and below {m}"),
+            None => String::new(),
+        };
+        return Err(DomainError::invalid(
+            field,
+            format!("must be greater than zero{upper}"),
+        ));
+    }
+    Ok(Some(v))
+}
+
+/// A trailing percentage in whole basis points (1.5% → 150).
+fn pct_to_bips(pct: Decimal) -> Result<u32, DomainError> {
+    let bips = pct.checked_mul(HUNDRED).filter(|b| b.fract().is_zero());
+    match bips.and_then(|b| u32::try_from(b).ok()) {
+        Some(b) if b > 0 => Ok(b),
+        _ => Err(DomainError::invalid(
+            "trailing_stop_pct",
+            "must be a positive percentage in whole basis points (0.01 steps)",
+        )),
     }
 }
 
@@ -142,13 +302,17 @@ fn required(field: &'static str) -> DomainError {
     DomainError::invalid(field, "is required")
 }
 
-const SIGNAL_FIELDS: [&str; 13] = [
+const SIGNAL_FIELDS: [&str; 21] = [
     "id",
     "strategy",
     "symbol",
     "action",
     "order_type",
     "quantity",
+    "quote_amount",
+    "size_pct",
+    "risk_pct",
+    "stop_price",
     "price",
     "time_in_force",
     "confidence",
@@ -156,6 +320,10 @@ const SIGNAL_FIELDS: [&str; 13] = [
     "stop_loss",
     "take_profit",
     "allow_duplicate",
+    "stop_loss_pct",
+    "take_profit_pct",
+    "trailing_stop_pct",
+    "trailing_delta",
 ];
 
 #[cfg(test)]
@@ -171,6 +339,28 @@ mod tests {
         let s = parse(r#"{"id":"a1","symbol":"BTCUSDT","action":"buy","quantity":0.001}"#).unwrap();
         assert_eq!(s.order_type, OrderType::Market);
         assert_eq!(s.quantity.unwrap().0.to_string(), "0.001");
+    }
+
+    #[test]
+    fn reads_sizing_and_stop_fields() {
+        let s = parse(
+            r#"{"id":"a","symbol":"BTCUSDT","action":"sell","order_type":"STOP_LOSS_LIMIT",
+                "price":"48900","stop_price":"49000","trailing_stop_pct":"1.25",
+                "risk_pct":"0.5","stop_loss_pct":2,"take_profit_pct":"4"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.order_type, OrderType::StopLossLimit);
+        assert_eq!(s.stops.stop_price.unwrap().0.to_string(), "49000");
+        assert_eq!(s.stops.trailing_delta, Some(125));
+        assert_eq!(s.sizing.risk_pct.unwrap().to_string(), "0.5");
+        assert_eq!(s.stops.stop_loss_pct.unwrap().to_string(), "2");
+        // On a market entry a trailing delta is kept for the exits.
+        let s =
+            parse(r#"{"id":"b","symbol":"BTCUSDT","action":"buy","trailing_delta":75}"#).unwrap();
+        assert_eq!(
+            (s.order_type, s.stops.trailing_delta),
+            (OrderType::Market, Some(75))
+        );
     }
 
     #[test]
@@ -213,6 +403,50 @@ mod tests {
                 "body",
             ),
             (r#"{"id":"a","symbol":"#, "body"),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","size_pct":"101"}"#,
+                "size_pct",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","risk_pct":0}"#,
+                "risk_pct",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","quote_amount":"-5"}"#,
+                "quote_amount",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","stop_loss_pct":100}"#,
+                "stop_loss_pct",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","trailing_stop_pct":"0.015"}"#,
+                "trailing_stop_pct",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","trailing_stop_pct":1,"trailing_delta":100}"#,
+                "trailing_stop_pct",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","trailing_delta":-1}"#,
+                "trailing_delta",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","stop_price":49000}"#,
+                "stop_price",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","order_type":"stop_loss"}"#,
+                "stop_price",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"buy","order_type":"stop_loss_limit","stop_price":1}"#,
+                "price",
+            ),
+            (
+                r#"{"id":"a","symbol":"BTCUSDT","action":"close","size_pct":5}"#,
+                "size_pct",
+            ),
         ];
         for (json, field) in cases {
             let err = parse(json).expect_err(json);

@@ -20,7 +20,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use utoipa::ToSchema;
 
-use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Symbol};
+use crate::domain::{
+    ClientOrderId, OcoRequest, OrderListReport, OrderReport, OrderRequest, Price, Symbol,
+};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -91,6 +93,9 @@ pub struct Balance {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExchangeEvent {
     Order(OrderReport),
+    /// An order list was placed, finished or canceled (Binance's `listStatus`). The legs'
+    /// own changes arrive as `Order` events as usual.
+    OrderList(OrderListReport),
     Price {
         symbol: Symbol,
         price: Price,
@@ -107,6 +112,17 @@ pub trait Exchange: Send + Sync + 'static {
     /// Short name for logs and `/v1/status` (`"sim"`, `"binance"`).
     fn venue(&self) -> &'static str;
     fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>>;
+    /// Places an OCO order list (Binance's `POST /api/v3/orderList/oco`). The answer holds the
+    /// list (`EXEC_STARTED` / `EXECUTING`) and both legs; every later change to a leg arrives
+    /// as `ExchangeEvent::Order`, and the list's end as `ExchangeEvent::OrderList`.
+    fn submit_oco(&self, oco: OcoRequest) -> BoxFuture<Result<OrderListReport, ExchangeError>>;
+    /// Cancels a whole order list by its `list_client_order_id` (Binance's
+    /// `DELETE /api/v3/orderList`); the answer is the list, `ALL_DONE`, with its legs canceled.
+    fn cancel_order_list(
+        &self,
+        symbol: Symbol,
+        list_client_order_id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderListReport, ExchangeError>>;
     fn cancel(
         &self,
         symbol: Symbol,

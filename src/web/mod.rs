@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod openapi;
+mod order_lists;
 mod orders;
 mod portfolio;
 mod reconcile;
@@ -41,6 +42,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/orders/{client_order_id}",
                     web::delete().to(orders::cancel_order),
+                )
+                .route("/order-lists/oco", web::post().to(order_lists::post_oco))
+                .route(
+                    "/order-lists/{list_client_order_id}",
+                    web::get().to(order_lists::get_order_list),
+                )
+                .route(
+                    "/order-lists/{list_client_order_id}",
+                    web::delete().to(order_lists::cancel_order_list),
                 )
                 .route("/positions", web::get().to(portfolio::list_positions))
                 .route(

@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{orders, portfolio, reconcile, risk, signals, sim, status};
+use super::{order_lists, orders, portfolio, reconcile, risk, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,9 @@ use super::{orders, portfolio, reconcile, risk, signals, sim, status};
         orders::list_orders,
         orders::get_order,
         orders::cancel_order,
+        order_lists::post_oco,
+        order_lists::get_order_list,
+        order_lists::cancel_order_list,
         portfolio::list_positions,
         portfolio::get_position,
         portfolio::account,
@@ -40,4 +43,42 @@ pub struct ApiDoc;
 
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_order_lists_and_the_new_order_fields() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let paths = &doc["paths"];
+        assert!(paths.get("/v1/order-lists/oco").is_some());
+        assert!(
+            paths
+                .get("/v1/order-lists/{list_client_order_id}")
+                .is_some()
+        );
+        let schemas = &doc["components"]["schemas"];
+        for field in [
+            "size_pct",
+            "risk_pct",
+            "quote_amount",
+            "stop_price",
+            "trailing_delta",
+        ] {
+            assert!(
+                schemas["SignalInput"]["properties"].get(field).is_some(),
+                "SignalInput.{field}"
+            );
+        }
+        assert!(
+            schemas["OrderInput"]["properties"]
+                .get("stop_price")
+                .is_some()
+        );
+        let types = schemas["OrderType"].to_string();
+        assert!(types.contains("stop_loss_limit"), "{types}");
+        assert!(schemas.get("OcoInput").is_some());
+    }
 }

@@ -9,7 +9,7 @@ use crate::actors::messages::SubmitOutcome;
 use crate::actors::order_router::{CancelError, CancelOrder, GetOrder, ListOrders, SubmitOrder};
 use crate::domain::{
     ClientOrderId, DomainError, Order, OrderType, Side, Symbol, TimeInForce, parse_json,
-    positive_qty, price_for,
+    positive_qty, price_for, stop_for,
 };
 use crate::engine::Engine;
 use crate::exchange::ExchangeError;
@@ -35,9 +35,15 @@ pub struct OrderInput {
     /// An identical order (symbol, side, quantity, price) sent within the risk gate's
     /// duplicate window is intended. Default false.
     pub allow_duplicate: Option<bool>,
+    /// Trigger price; required (or `trailing_delta`) for `stop_loss`, `stop_loss_limit`,
+    /// `take_profit` and `take_profit_limit`, refused on other types.
+    #[schema(value_type = Option<String>)]
+    pub stop_price: Option<Decimal>,
+    /// Trailing stop distance in basis points (100 = 1%), for the same types.
+    pub trailing_delta: Option<u32>,
 }
 
-const ORDER_FIELDS: [&str; 8] = [
+const ORDER_FIELDS: [&str; 10] = [
     "symbol",
     "side",
     "order_type",
@@ -46,6 +52,8 @@ const ORDER_FIELDS: [&str; 8] = [
     "time_in_force",
     "client_order_id",
     "allow_duplicate",
+    "stop_price",
+    "trailing_delta",
 ];
 
 impl OrderInput {
@@ -56,6 +64,8 @@ impl OrderInput {
         let order_type = self.order_type.unwrap_or(OrderType::Market);
         let quantity = positive_qty(self.quantity)?.ok_or_else(|| required("quantity"))?;
         let price = price_for(order_type, self.price)?;
+        let (stop_price, trailing_delta) =
+            stop_for(order_type, self.stop_price, self.trailing_delta)?;
         let client_order_id = self
             .client_order_id
             .as_deref()
@@ -70,6 +80,8 @@ impl OrderInput {
             time_in_force: self.time_in_force.unwrap_or_default(),
             client_order_id,
             allow_duplicate: self.allow_duplicate.unwrap_or(false),
+            stop_price,
+            trailing_delta,
         })
     }
 }

@@ -6,6 +6,8 @@ mod support;
 mod bad_input;
 mod breaker;
 mod journal;
+mod order_lists;
+mod order_types;
 mod pipeline;
 mod reconcile;
 mod redis_bus;

@@ -19,6 +19,8 @@ fn manual(id: &str) -> SubmitOrder {
         time_in_force: TimeInForce::Gtc,
         client_order_id: Some(ClientOrderId::new(id).unwrap()),
         allow_duplicate: false,
+        stop_price: None,
+        trailing_delta: None,
     }
 }
 

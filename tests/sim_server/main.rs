@@ -5,6 +5,7 @@
 mod support;
 
 mod faults;
+mod order_types;
 mod orders;
 mod rest;
 mod shapes;

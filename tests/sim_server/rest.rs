@@ -226,6 +226,14 @@ async fn validation_errors_unknown_symbol_filters_and_duplicate_ids() {
             &[("symbol", "BTCUSDT")],
         )
         .await;
+    assert_eq!((r.status, r.code()), (400, -1102));
+    let r = t
+        .signed(
+            Method::GET,
+            "/api/v3/allOrderList",
+            &[("symbol", "BTCUSDT")],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, -1020));
     assert_eq!(t.state().await["orders_accepted"], 1);
     t.stop().await;

@@ -3,11 +3,11 @@
 use futures_util::{SinkExt, StreamExt};
 use redline::config;
 use redline::engine::build_sim;
-use redline::exchange::binance::signing::{Credentials, encode_params};
+use redline::exchange::binance::signing::{Credentials, encode_params, ws_payload};
 use redline::exchange::sim::SimExchange;
 use redline::exchange::sim_server::{self, SimServerSettings};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
@@ -270,4 +270,17 @@ pub async fn ws_send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into()))
         .await
         .expect("ws send");
+}
+
+/// `userDataStream.subscribe.signature` params signed with `secret_ok` (false: a bad signature).
+pub fn subscribe_request(t: &TestServer, id: &str, good: bool) -> Value {
+    let ts = now_ms().to_string();
+    let payload = ws_payload([("apiKey", KEY), ("timestamp", ts.as_str())]);
+    let signature = if good {
+        t.creds.sign(&payload)
+    } else {
+        "00".repeat(32)
+    };
+    json!({"id": id, "method": "userDataStream.subscribe.signature",
+           "params": {"apiKey": KEY, "timestamp": ts.parse::<i64>().unwrap(), "signature": signature}})
 }

@@ -1,21 +1,7 @@
 //! The WebSocket API (user-data subscription and its events) and the market streams.
 
 use crate::support::*;
-use redline::exchange::binance::signing::ws_payload;
 use serde_json::{Value, json};
-
-/// `userDataStream.subscribe.signature` params signed with `secret_ok` (false: a bad signature).
-fn subscribe_request(t: &TestServer, id: &str, good: bool) -> Value {
-    let ts = now_ms().to_string();
-    let payload = ws_payload([("apiKey", KEY), ("timestamp", ts.as_str())]);
-    let signature = if good {
-        t.creds.sign(&payload)
-    } else {
-        "00".repeat(32)
-    };
-    json!({"id": id, "method": "userDataStream.subscribe.signature",
-           "params": {"apiKey": KEY, "timestamp": ts.parse::<i64>().unwrap(), "signature": signature}})
-}
 
 fn is_report(v: &Value, x: &str) -> bool {
     v["event"]["e"] == "executionReport" && v["event"]["x"] == x

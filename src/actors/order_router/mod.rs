@@ -25,7 +25,7 @@ use crate::journal::{Entry, EntryKind, JournalWriter, RecordDurable};
 use crate::market::MarketView;
 
 use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};
-use super::exchange_gateway::{Cancel, ExchangeGateway, Query, Submit};
+use super::exchange_gateway::{Cancel, ExchangeGateway, FetchBalances, Query, Submit};
 use super::messages::{ApplyFill, RiskReason, RiskRefusal, SubmitOutcome, VenueUpdate};
 use super::position::{GetPosition, PositionRegistry};
 use super::risk_gate::{CheckOrder, MessageSent, OrderDone, RecordFill, RiskGate};
@@ -48,6 +48,10 @@ pub struct SubmitOrder {
     pub client_order_id: Option<ClientOrderId>,
     /// An identical recent order is intended (the risk gate's duplicate check does not apply).
     pub allow_duplicate: bool,
+    /// Trigger price of a stop-loss / take-profit order.
+    pub stop_price: Option<Price>,
+    /// Trailing stop distance in basis points, for stop-loss / take-profit orders.
+    pub trailing_delta: Option<u32>,
 }
 
 #[derive(Message)]
@@ -105,8 +109,11 @@ const UNKNOWN_RETRY_DELAYS_MS: [u64; 4] = [100, 1_000, 5_000, 30_000];
 /// How often expired de-duplication entries and old terminal orders are dropped from memory.
 const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+mod lists;
 mod placing;
 mod tracking;
+
+pub use lists::{CancelOrderList, GetOrderList, ListOutcome, OcoLegInput, OrderListView, PlaceOco};
 
 pub struct RouterSettings {
     pub max_signal_age: Duration,
@@ -144,6 +151,8 @@ pub struct OrderRouter {
     terminal_order: VecDeque<(DateTime<Utc>, ClientOrderId)>,
     /// Sequence for manual order ids.
     manual_seq: u64,
+    /// Order lists placed through this router, by list client order id.
+    lists: HashMap<ClientOrderId, lists::TrackedList>,
     stats: RouterStats,
 }
 
@@ -190,6 +199,7 @@ impl OrderRouter {
             seen_order: VecDeque::new(),
             terminal_order: VecDeque::new(),
             manual_seq: 0,
+            lists: HashMap::new(),
             stats: RouterStats::default(),
         }
     }
@@ -309,6 +319,7 @@ impl Handler<VenueUpdate> for OrderRouter {
     fn handle(&mut self, msg: VenueUpdate, ctx: &mut Context<Self>) {
         match msg {
             VenueUpdate::Report(report) => self.apply_report(&report),
+            VenueUpdate::OrderList(list) => self.apply_list(&list),
             VenueUpdate::Resubscribed => self.resync(ctx),
         }
     }

@@ -41,8 +41,12 @@ impl OrderRouter {
                 return self.close_position(signal, id);
             }
         };
+        if intake::sizing::SizeSource::of(&signal).needs_equity() {
+            self.remember_signal(signal.id.clone(), id);
+            return self.size_by_equity(signal, side);
+        }
         let last = self.market.last_price(&signal.symbol);
-        match intake::order_for_signal(&signal, side, rules, last) {
+        match intake::order_for_signal(&signal, side, rules, last, None) {
             Ok(request) => {
                 self.remember_signal(signal.id.clone(), id);
                 let intent = signal.allow_duplicate;
@@ -50,6 +54,49 @@ impl OrderRouter {
             }
             Err(e) => self.invalid(e),
         }
+    }
+
+    /// A signal sized by `size_pct` or `risk_pct`: fetch the venue's balances, value them in
+    /// the symbol's quote asset at the last prices (the equity), then size and place the order.
+    /// The signal id is remembered before the fetch, so a repeat arriving meanwhile is a
+    /// duplicate; it is forgotten again if the signal turns out invalid. If the balances cannot
+    /// be fetched the signal is refused as invalid (the size cannot be known).
+    fn size_by_equity(&mut self, signal: Signal, side: Side) -> Outcome {
+        let gateway = self.gateway.clone();
+        let fetch = async move { gateway.send(FetchBalances).await };
+        Box::pin(fetch.into_actor(self).then(move |balances, act, _| {
+            let Some(rules) = act.instruments.get(&signal.symbol) else {
+                act.forget_signal(&signal.id);
+                return act.invalid(DomainError::invalid(
+                    "symbol",
+                    "not a configured instrument",
+                ));
+            };
+            let equity = match balances {
+                Ok(Ok(balances)) => intake::sizing::equity_in(&rules.quote_asset, &balances, |s| {
+                    act.market.last_price(s)
+                }),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "balances unavailable for equity sizing");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway unavailable for equity sizing");
+                    None
+                }
+            };
+            let last = act.market.last_price(&signal.symbol);
+            match intake::order_for_signal(&signal, side, rules, last, equity) {
+                Ok(request) => {
+                    let intent = signal.allow_duplicate;
+                    act.place(request, Some(signal.id), signal.strategy, intent)
+                }
+                Err(e) => {
+                    act.forget_signal(&signal.id);
+                    act.invalid(e)
+                }
+            }
+        }))
     }
 
     /// A close signal: ask the symbol's position actor what is held, then sell (or buy back) it.
@@ -103,7 +150,8 @@ impl OrderRouter {
     }
 
     pub(super) fn on_manual(&mut self, msg: SubmitOrder) -> Outcome {
-        let Some(rules) = self.instruments.get(&msg.symbol) else {
+        let instruments = Arc::clone(&self.instruments);
+        let Some(rules) = instruments.get(&msg.symbol) else {
             let e = DomainError::invalid(
                 "symbol",
                 format!("{} is not a configured instrument", msg.symbol),
@@ -124,18 +172,10 @@ impl OrderRouter {
                 ));
             }
             Some(id) => id,
-            None => {
-                self.manual_seq += 1;
-                let raw = format!(
-                    "rlm-{}-{}",
-                    self.clock.now().timestamp_millis(),
-                    self.manual_seq
-                );
-                match ClientOrderId::new(&raw) {
-                    Ok(id) => id,
-                    Err(e) => return self.invalid(e),
-                }
-            }
+            None => match self.next_manual_id() {
+                Ok(id) => id,
+                Err(e) => return self.invalid(e),
+            },
         };
         let request = OrderRequest {
             client_order_id: id,
@@ -145,6 +185,9 @@ impl OrderRouter {
             quantity: msg.quantity,
             price: msg.price,
             time_in_force: msg.time_in_force,
+            stop_price: msg.stop_price,
+            trailing_delta: msg.trailing_delta,
+            quote_quantity: None,
         };
         if let Err(e) =
             intake::check_rules(&request, rules, self.market.last_price(&request.symbol))
@@ -154,27 +197,45 @@ impl OrderRouter {
         self.place(request, None, None, msg.allow_duplicate)
     }
 
-    /// The venue's MAX_NUM_ORDERS filter, counted over this engine's open orders on the symbol
-    /// (the venue checks again, counting any orders placed elsewhere).
-    fn check_open_orders(&mut self, request: &OrderRequest) -> Result<(), RiskRefusal> {
-        let Some(rules) = self.instruments.get(&request.symbol) else {
+    /// A fresh id for a manual order (`rlm-<ms>-<seq>`).
+    pub(super) fn next_manual_id(&mut self) -> Result<ClientOrderId, DomainError> {
+        self.manual_seq += 1;
+        let raw = format!(
+            "rlm-{}-{}",
+            self.clock.now().timestamp_millis(),
+            self.manual_seq
+        );
+        ClientOrderId::new(&raw)
+    }
+
+    /// The venue's MAX_NUM_ORDERS filter for `adding` more orders, counted over this engine's
+    /// open orders on the symbol (the venue checks again, counting any orders placed elsewhere).
+    pub(super) fn check_open_orders(
+        &mut self,
+        symbol: &Symbol,
+        adding: usize,
+    ) -> Result<(), RiskRefusal> {
+        let Some(rules) = self.instruments.get(symbol) else {
             return Ok(());
         };
         if rules.max_open_orders.is_none() {
             return Ok(());
         }
         let orders = &self.orders;
-        let open = match self.live.get_mut(&request.symbol) {
+        let open = match self.live.get_mut(symbol) {
             Some(ids) => {
                 ids.retain(|id| orders.get(id).is_some_and(|o| !o.status.is_terminal()));
                 ids.len()
             }
             None => 0,
         };
-        rules.check_open_orders(open).map_err(|v| RiskRefusal {
-            reason: RiskReason::MaxOpenOrders,
-            detail: v.to_string(),
-        })
+        let after_all_but_one = open + adding.saturating_sub(1);
+        rules
+            .check_open_orders(after_all_but_one)
+            .map_err(|v| RiskRefusal {
+                reason: RiskReason::MaxOpenOrders,
+                detail: v.to_string(),
+            })
     }
 
     /// Breaker, then risk gate, then the venue. The order is recorded (PENDING_NEW) before it is
@@ -187,7 +248,7 @@ impl OrderRouter {
         allow_duplicate: bool,
     ) -> Outcome {
         let id = request.client_order_id.clone();
-        if let Err(refusal) = self.check_open_orders(&request) {
+        if let Err(refusal) = self.check_open_orders(&request.symbol, 1) {
             self.stats.refused += 1;
             if let Some(signal) = &signal {
                 self.forget_signal(signal);
@@ -195,52 +256,15 @@ impl OrderRouter {
             return done(SubmitOutcome::Refused(refusal));
         }
         self.reserved.insert(id.clone());
-        let (breaker, risk) = (self.breaker.clone(), self.risk.clone());
-        let check = CheckRequest {
-            order: request.clone(),
-            strategy: strategy.clone(),
-            allow_duplicate,
-        };
-        let checks = async move {
-            let permit = match breaker.send(Permit).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(open)) => {
-                    return Err(SubmitOutcome::Unavailable {
-                        reason: "breaker_open",
-                        detail: open.to_string(),
-                    });
-                }
-                Err(e) => {
-                    return Err(SubmitOutcome::Unavailable {
-                        reason: "engine_unavailable",
-                        detail: e.to_string(),
-                    });
-                }
-            };
-            let refusal = match risk.send(CheckOrder(check)).await {
-                Ok(Ok(())) => return Ok(()),
-                // Halted (by an operator, the supervisor or the execution throttle): nothing
-                // passes until a person resumes trading.
-                Ok(Err(r))
-                    if matches!(
-                        r.reason,
-                        RiskReason::TradingHalted | RiskReason::ExecutionThrottle
-                    ) =>
-                {
-                    SubmitOutcome::Unavailable {
-                        reason: r.reason.as_str(),
-                        detail: r.detail,
-                    }
-                }
-                Ok(Err(r)) => SubmitOutcome::Refused(r),
-                Err(e) => SubmitOutcome::Unavailable {
-                    reason: "engine_unavailable",
-                    detail: e.to_string(),
-                },
-            };
-            breaker.do_send(PermitUnused(permit));
-            Err(refusal)
-        };
+        let checks = gate(
+            self.breaker.clone(),
+            self.risk.clone(),
+            vec![CheckRequest {
+                order: request.clone(),
+                strategy: strategy.clone(),
+                allow_duplicate,
+            }],
+        );
         Box::pin(checks.into_actor(self).then(move |checked, act, _| {
             act.reserved.remove(&id);
             if let Err(outcome) = checked {
@@ -402,4 +426,63 @@ impl OrderRouter {
             },
         }
     }
+}
+
+/// The breaker's permit, then the risk gate's approval of every one of `requests` (the legs of
+/// an order list are each checked as an order). A refusal hands the permit back unused.
+pub(super) async fn gate(
+    breaker: Addr<CircuitBreaker>,
+    risk: Addr<RiskGate>,
+    requests: Vec<CheckRequest>,
+) -> Result<(), SubmitOutcome> {
+    let permit = match breaker.send(Permit).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(open)) => {
+            return Err(SubmitOutcome::Unavailable {
+                reason: "breaker_open",
+                detail: open.to_string(),
+            });
+        }
+        Err(e) => {
+            return Err(SubmitOutcome::Unavailable {
+                reason: "engine_unavailable",
+                detail: e.to_string(),
+            });
+        }
+    };
+    let mut approved = Vec::new();
+    for check in requests {
+        let id = check.order.client_order_id.clone();
+        let refusal = match risk.send(CheckOrder(check)).await {
+            Ok(Ok(())) => {
+                approved.push(id);
+                continue;
+            }
+            // Halted (by an operator, the supervisor or the execution throttle): nothing
+            // passes until a person resumes trading.
+            Ok(Err(r))
+                if matches!(
+                    r.reason,
+                    RiskReason::TradingHalted | RiskReason::ExecutionThrottle
+                ) =>
+            {
+                SubmitOutcome::Unavailable {
+                    reason: r.reason.as_str(),
+                    detail: r.detail,
+                }
+            }
+            Ok(Err(r)) => SubmitOutcome::Refused(r),
+            Err(e) => SubmitOutcome::Unavailable {
+                reason: "engine_unavailable",
+                detail: e.to_string(),
+            },
+        };
+        // Legs approved before the refusal will not be sent: release what they reserved.
+        for id in approved {
+            risk.do_send(OrderDone(id));
+        }
+        breaker.do_send(PermitUnused(permit));
+        return Err(refusal);
+    }
+    Ok(())
 }

@@ -18,7 +18,7 @@ const OPEN_ORDERS_ONE_WEIGHT: u32 = 6;
 
 /// A success answer after a write that cannot be read: the write happened, what it did is
 /// unknown.
-fn unreadable(e: String) -> ExchangeError {
+pub(super) fn unreadable(e: String) -> ExchangeError {
     ExchangeError::UnknownOutcome(format!("Binance answer not usable: {e}"))
 }
 
@@ -33,40 +33,52 @@ pub fn symbols_param(symbols: &[Symbol]) -> String {
     serde_json::to_string(&names).unwrap_or_default()
 }
 
-/// The `POST /api/v3/order` for `order`: quantity and price as plain decimals, the engine's id
-/// as `newClientOrderId`, a FULL answer (fills with trade ids).
-pub fn order_call(order: &OrderRequest) -> Call {
-    let side = match order.side {
+pub(super) fn side_name(side: Side) -> &'static str {
+    match side {
         Side::Buy => "BUY",
         Side::Sell => "SELL",
-    };
-    let call = Call::new(Method::POST, "/api/v3/order", 1)
+    }
+}
+
+pub(super) fn tif_name(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Gtc => "GTC",
+        TimeInForce::Ioc => "IOC",
+        TimeInForce::Fok => "FOK",
+    }
+}
+
+/// The `POST /api/v3/order` for `order`: Binance's type name, `timeInForce` only on the types
+/// that require it (LIMIT, STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT), `quantity` or (a market order
+/// by quote amount) `quoteOrderQty`, `price` on the types with a limit price, `stopPrice` and
+/// `trailingDelta` when set, the engine's id as `newClientOrderId`, and a FULL answer (fills
+/// with trade ids; the other types would default to ACK).
+pub fn order_call(order: &OrderRequest) -> Call {
+    let kind = order.order_type;
+    let mut call = Call::new(Method::POST, "/api/v3/order", 1)
         .signed()
         .order()
         .param("symbol", order.symbol.as_str())
-        .param("side", side);
-    let call = match order.order_type {
-        OrderType::Limit => {
-            let tif = match order.time_in_force {
-                TimeInForce::Gtc => "GTC",
-                TimeInForce::Ioc => "IOC",
-                TimeInForce::Fok => "FOK",
-            };
-            let call = call
-                .param("type", "LIMIT")
-                .param("timeInForce", tif)
-                .param("quantity", order.quantity.to_string());
-            // The engine never builds a limit order without a price; if one came, the venue
-            // would refuse it (-1102) and nothing would happen.
-            match order.price {
-                Some(price) => call.param("price", price.to_string()),
-                None => call,
-            }
-        }
-        OrderType::Market => call
-            .param("type", "MARKET")
-            .param("quantity", order.quantity.to_string()),
+        .param("side", side_name(order.side))
+        .param("type", kind.as_binance());
+    if kind.takes_time_in_force() {
+        call = call.param("timeInForce", tif_name(order.time_in_force));
+    }
+    call = match order.quote_quantity {
+        Some(quote) if kind == OrderType::Market => call.param("quoteOrderQty", quote.to_string()),
+        _ => call.param("quantity", order.quantity.to_string()),
     };
+    // The engine never builds a limit-priced order without a price; if one came, the venue
+    // would refuse it (-1102) and nothing would happen.
+    if let Some(price) = order.price.filter(|_| kind.has_limit_price()) {
+        call = call.param("price", price.to_string());
+    }
+    if let Some(stop) = order.stop_price {
+        call = call.param("stopPrice", stop.to_string());
+    }
+    if let Some(delta) = order.trailing_delta {
+        call = call.param("trailingDelta", delta.to_string());
+    }
     call.param("newClientOrderId", order.client_order_id.as_str())
         .param("newOrderRespType", "FULL")
 }

@@ -35,8 +35,8 @@ const DEFAULT_418_BAN: Duration = Duration::from_secs(120);
 pub struct Charge {
     /// The endpoint's documented request weight.
     pub weight: u32,
-    /// Whether it places an order (counts against ORDERS).
-    pub order: bool,
+    /// How many orders it places (counted against ORDERS): 1 for a new order, 2 for an OCO.
+    pub orders: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl Rule {
     fn amount(&self, charge: Charge) -> u32 {
         match self.kind {
             Kind::Weight => charge.weight,
-            Kind::Orders => u32::from(charge.order),
+            Kind::Orders => charge.orders,
             Kind::Raw => 1,
         }
     }

@@ -12,6 +12,11 @@
 //! - `submit` sends `POST /api/v3/order` with `newClientOrderId` = the engine's id and
 //!   `newOrderRespType=FULL`, so immediate fills come back with their trade ids (as takers).
 //!   A failure after sending is `UnknownOutcome`; the order is never sent again here.
+//! - Every order type goes out under its Binance name with its parameters (`stopPrice`,
+//!   `trailingDelta`, `quoteOrderQty`; `timeInForce` only where Binance requires it).
+//!   `submit_oco` is `POST /api/v3/orderList/oco` (above/below legs, FULL answer; weight 1 and
+//!   two orders against ORDERS); `cancel_order_list` is `DELETE /api/v3/orderList` by the
+//!   list's client id (`lists`). `listStatus` events become `ExchangeEvent::OrderList`.
 //! - `query` is `GET /api/v3/order`, which carries no fills; when the order has executed
 //!   anything, `GET /api/v3/myTrades?orderId=` (weight 5) adds its fills, so a fill missed on the
 //!   stream is recovered with its trade id, price, quantity, commission and maker flag. If that
@@ -33,6 +38,7 @@ pub mod endpoints;
 pub mod error;
 pub mod fanout;
 pub mod limits;
+pub mod lists;
 pub mod market_stream;
 pub mod models;
 pub mod parse;
@@ -51,7 +57,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Symbol};
+use crate::domain::{
+    ClientOrderId, OcoRequest, OrderListReport, OrderReport, OrderRequest, Price, Symbol,
+};
 use crate::exchange::filters::ExchangeInfo;
 use crate::exchange::{Balance, BoxFuture, Exchange, ExchangeError, ExchangeEvent};
 use fanout::Fanout;
@@ -269,6 +277,22 @@ impl Exchange for BinanceExchange {
     fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>> {
         let rest = self.inner.rest.clone();
         Box::pin(async move { endpoints::submit(&rest, &order).await })
+    }
+
+    fn submit_oco(&self, oco: OcoRequest) -> BoxFuture<Result<OrderListReport, ExchangeError>> {
+        let rest = self.inner.rest.clone();
+        Box::pin(async move { lists::submit_oco(&rest, &oco).await })
+    }
+
+    fn cancel_order_list(
+        &self,
+        symbol: Symbol,
+        list_client_order_id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderListReport, ExchangeError>> {
+        let rest = self.inner.rest.clone();
+        Box::pin(
+            async move { lists::cancel_order_list(&rest, &symbol, &list_client_order_id).await },
+        )
     }
 
     fn cancel(

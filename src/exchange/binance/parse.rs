@@ -5,8 +5,14 @@
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use super::models::{Account, ExecutionReport, MyTrade, TickerPrice, Trade, WireOrder, WireStatus};
-use crate::domain::{ClientOrderId, Fill, OrderReport, OrderStatus, Price, Qty, Side, Symbol};
+use super::models::{
+    Account, ExecutionReport, ListStatus, MyTrade, TickerPrice, Trade, WireOrder, WireOrderList,
+    WireStatus,
+};
+use crate::domain::{
+    ClientOrderId, ContingencyType, Fill, ListOrderStatus, ListStatusType, OrderListReport,
+    OrderReport, OrderStatus, Price, Qty, Side, Symbol,
+};
 use crate::exchange::{Balance, ExchangeEvent};
 
 /// Binance's epoch milliseconds; a value chrono cannot hold becomes now.
@@ -141,6 +147,70 @@ pub fn execution_report(e: &ExecutionReport) -> Result<OrderReport, String> {
         cumulative_quote: e.cumulative_quote,
         fills,
         ts,
+    })
+}
+
+fn list_status_type(s: &str) -> Result<ListStatusType, String> {
+    Ok(match s {
+        "RESPONSE" => ListStatusType::Response,
+        "EXEC_STARTED" => ListStatusType::ExecStarted,
+        "UPDATED" => ListStatusType::Updated,
+        "ALL_DONE" => ListStatusType::AllDone,
+        other => return Err(format!("unknown listStatusType {other}")),
+    })
+}
+
+fn list_order_status(s: &str) -> Result<ListOrderStatus, String> {
+    Ok(match s {
+        "EXECUTING" => ListOrderStatus::Executing,
+        "ALL_DONE" => ListOrderStatus::AllDone,
+        "REJECT" => ListOrderStatus::Reject,
+        other => return Err(format!("unknown listOrderStatus {other}")),
+    })
+}
+
+fn contingency(s: &str) -> Result<ContingencyType, String> {
+    match s {
+        "OCO" => Ok(ContingencyType::Oco),
+        other => Err(format!("unsupported contingencyType {other}")),
+    }
+}
+
+fn list_id(id: i64) -> Result<u64, String> {
+    u64::try_from(id).map_err(|_| format!("an order list with id {id}"))
+}
+
+/// A REST order list (OCO placement or list cancel) → a report with each leg's report (from
+/// `orderReports`; empty in an ACK answer). `side` as for `order_report`.
+pub fn order_list_report(l: &WireOrderList, side: Option<Side>) -> Result<OrderListReport, String> {
+    Ok(OrderListReport {
+        order_list_id: list_id(l.order_list_id)?,
+        list_client_order_id: client_id(&l.list_client_order_id)?,
+        symbol: symbol(&l.symbol)?,
+        contingency_type: contingency(&l.contingency_type)?,
+        list_status_type: list_status_type(&l.list_status_type)?,
+        list_order_status: list_order_status(&l.list_order_status)?,
+        orders: l
+            .order_reports
+            .iter()
+            .map(|o| order_report(o, side))
+            .collect::<Result<_, _>>()?,
+        ts: ms_to_utc(l.transaction_time),
+    })
+}
+
+/// A `listStatus` event → a list report without leg reports: the event names the legs only,
+/// and each leg's state arrives in its own `executionReport`.
+pub fn list_status(l: &ListStatus) -> Result<OrderListReport, String> {
+    Ok(OrderListReport {
+        order_list_id: list_id(l.order_list_id)?,
+        list_client_order_id: client_id(&l.list_client_order_id)?,
+        symbol: symbol(&l.symbol)?,
+        contingency_type: contingency(&l.contingency_type)?,
+        list_status_type: list_status_type(&l.list_status_type)?,
+        list_order_status: list_order_status(&l.list_order_status)?,
+        orders: Vec::new(),
+        ts: ms_to_utc(l.transaction_time),
     })
 }
 

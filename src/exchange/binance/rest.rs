@@ -65,10 +65,7 @@ impl Call {
             path,
             params: Vec::new(),
             signed: false,
-            charge: Charge {
-                weight,
-                order: false,
-            },
+            charge: Charge { weight, orders: 0 },
             effect,
         }
     }
@@ -79,8 +76,13 @@ impl Call {
     }
 
     /// Counts against the ORDERS limits.
-    pub fn order(mut self) -> Self {
-        self.charge.order = true;
+    pub fn order(self) -> Self {
+        self.orders(1)
+    }
+
+    /// Places `n` orders at once (an OCO places 2).
+    pub fn orders(mut self, n: u32) -> Self {
+        self.charge.orders = n;
         self
     }
 

@@ -236,10 +236,10 @@ impl UserStream {
             UserEvent::ExternalLock(d) => {
                 tracing::info!(asset = %d.asset, delta = %d.delta, "Binance external lock update")
             }
-            UserEvent::ListStatus(l) => tracing::info!(
-                symbol = %l.symbol, list = l.order_list_id, id = %l.list_client_order_id,
-                status = %l.list_order_status, "Binance order list status"
-            ),
+            UserEvent::ListStatus(l) => match parse::list_status(&l) {
+                Ok(report) => self.fanout.publish(ExchangeEvent::OrderList(report)),
+                Err(e) => tracing::warn!(error = %e, "listStatus not usable"),
+            },
             UserEvent::StreamTerminated => return Some("eventStreamTerminated".into()),
             UserEvent::ServerShutdown => return Some("serverShutdown".into()),
             UserEvent::ListenKeyExpired => return Some("listenKeyExpired".into()),

@@ -10,11 +10,16 @@ use std::collections::BTreeMap;
 
 use crate::domain::Symbol;
 
+mod params;
 mod rules;
 #[cfg(test)]
 mod tests;
 
-pub use rules::{Bounds, FilterViolation, PriceBand, SymbolRules};
+pub use params::{
+    CODE_BAD_PARAM_COMBO, CODE_MANDATORY_PARAM, CODE_PARAM_NOT_REQUIRED, ParamViolation,
+    check_params,
+};
+pub use rules::{Bounds, FilterViolation, PriceBand, SymbolRules, TrailingBounds};
 
 /// The subset of `exchangeInfo` redline reads. Unknown fields and filter types are ignored,
 /// as the venue adds them over time.
@@ -82,6 +87,13 @@ pub enum Filter {
     },
     #[serde(rename = "MAX_NUM_ORDERS", rename_all = "camelCase")]
     MaxNumOrders { max_num_orders: u32 },
+    #[serde(rename = "TRAILING_DELTA", rename_all = "camelCase")]
+    TrailingDelta {
+        min_trailing_above_delta: u32,
+        max_trailing_above_delta: u32,
+        min_trailing_below_delta: u32,
+        max_trailing_below_delta: u32,
+    },
     #[serde(other)]
     Other,
 }

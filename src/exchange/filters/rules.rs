@@ -44,6 +44,18 @@ pub struct SymbolRules {
     pub price_band: Option<PriceBand>,
     /// MAX_NUM_ORDERS: open orders allowed on the symbol at once. `None` = no limit.
     pub max_open_orders: Option<u32>,
+    /// TRAILING_DELTA: the allowed `trailing_delta` range in BIPS. `None` = not checked.
+    pub trailing: Option<TrailingBounds>,
+}
+
+/// TRAILING_DELTA's bounds. "Above" applies to orders whose stop sits above the market
+/// (STOP_LOSS(_LIMIT) buy, TAKE_PROFIT(_LIMIT) sell), "below" to the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrailingBounds {
+    pub min_above: u32,
+    pub max_above: u32,
+    pub min_below: u32,
+    pub max_below: u32,
 }
 
 /// The allowed range of a limit price as multiples of the reference price, by side (Binance's
@@ -94,6 +106,7 @@ impl SymbolRules {
             max_notional_applies_to_market: false,
             price_band: None,
             max_open_orders: None,
+            trailing: None,
         };
         for filter in &info.filters {
             match *filter {
@@ -176,6 +189,19 @@ impl SymbolRules {
                 Filter::MaxNumOrders { max_num_orders } => {
                     rules.max_open_orders = Some(max_num_orders)
                 }
+                Filter::TrailingDelta {
+                    min_trailing_above_delta,
+                    max_trailing_above_delta,
+                    min_trailing_below_delta,
+                    max_trailing_below_delta,
+                } => {
+                    rules.trailing = Some(TrailingBounds {
+                        min_above: min_trailing_above_delta,
+                        max_above: max_trailing_above_delta,
+                        min_below: min_trailing_below_delta,
+                        max_below: max_trailing_below_delta,
+                    })
+                }
                 Filter::Other => {}
             }
         }
@@ -198,28 +224,34 @@ impl SymbolRules {
 
     /// Checks a price against PRICE_FILTER.
     pub fn check_price(&self, price: Price) -> Result<(), FilterViolation> {
+        self.check_price_of("price", price)
+    }
+
+    /// Checks `field` (`price` or `stop_price`: PRICE_FILTER applies to both) against
+    /// PRICE_FILTER.
+    pub fn check_price_of(&self, field: &'static str, price: Price) -> Result<(), FilterViolation> {
         let p = price.0;
         let b = self.price;
         if !b.min.is_zero() && p < b.min {
             return Err(violation(
                 "PRICE_FILTER",
-                "price",
-                format!("price {p} is below the minimum {}", b.min.normalize()),
+                field,
+                format!("{field} {p} is below the minimum {}", b.min.normalize()),
             ));
         }
         if !b.max.is_zero() && p > b.max {
             return Err(violation(
                 "PRICE_FILTER",
-                "price",
-                format!("price {p} is above the maximum {}", b.max.normalize()),
+                field,
+                format!("{field} {p} is above the maximum {}", b.max.normalize()),
             ));
         }
         if !b.on_step(p) {
             return Err(violation(
                 "PRICE_FILTER",
-                "price",
+                field,
                 format!(
-                    "price {p} is not a multiple of the tick size {}",
+                    "{field} {p} is not a multiple of the tick size {}",
                     b.step.normalize()
                 ),
             ));
@@ -227,13 +259,79 @@ impl SymbolRules {
         Ok(())
     }
 
-    /// Checks an order's quantity, price and notional. `reference_price` values market orders
-    /// (the last price); without one, market-order notional checks are skipped.
+    /// Checks a trailing stop's delta against TRAILING_DELTA, on the bound for its side.
+    pub fn check_trailing_delta(
+        &self,
+        order_type: OrderType,
+        side: Side,
+        delta: u32,
+    ) -> Result<(), FilterViolation> {
+        let Some(t) = self.trailing else {
+            return Ok(());
+        };
+        let (min, max) = if order_type.fires_above(side) {
+            (t.min_above, t.max_above)
+        } else {
+            (t.min_below, t.max_below)
+        };
+        if delta < min || delta > max {
+            return Err(violation(
+                "TRAILING_DELTA",
+                "trailing_delta",
+                format!("trailing_delta {delta} is outside {min}..={max} basis points"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a market order sized by quote amount: only the notional filters apply before the
+    /// venue turns the amount into a quantity (it then keeps to MARKET_LOT_SIZE itself).
+    fn check_quote_order(&self, quote: Decimal) -> Result<(), FilterViolation> {
+        if self.min_notional_applies_to_market && quote < self.min_notional {
+            return Err(violation(
+                "NOTIONAL",
+                "quote_quantity",
+                format!(
+                    "quote amount {} is below the minimum notional {}",
+                    quote.normalize(),
+                    self.min_notional.normalize()
+                ),
+            ));
+        }
+        if !self.max_notional.is_zero()
+            && self.max_notional_applies_to_market
+            && quote > self.max_notional
+        {
+            return Err(violation(
+                "NOTIONAL",
+                "quote_quantity",
+                format!(
+                    "quote amount {} is above the maximum notional {}",
+                    quote.normalize(),
+                    self.max_notional.normalize()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks an order's quantity, price, stop price, trailing delta and notional.
+    /// `reference_price` values market orders (the last price); without one, market-order
+    /// notional checks are skipped. Stop-market orders are valued at their stop price.
     pub fn check_order(
         &self,
         order: &OrderRequest,
         reference_price: Option<Price>,
     ) -> Result<(), FilterViolation> {
+        if let Some(stop) = order.stop_price {
+            self.check_price_of("stop_price", stop)?;
+        }
+        if let Some(delta) = order.trailing_delta {
+            self.check_trailing_delta(order.order_type, order.side, delta)?;
+        }
+        if let Some(quote) = order.quote_quantity {
+            return self.check_quote_order(quote);
+        }
         let is_market = order.order_type == OrderType::Market;
         let (lot, lot_name) = if is_market {
             (self.market_lot, "MARKET_LOT_SIZE")
@@ -271,7 +369,8 @@ impl SymbolRules {
                 self.check_band(order.side, p, reference)?;
             }
         }
-        let Some(price) = order.price.or(reference_price) else {
+        let is_market = order.order_type.working_type() == OrderType::Market;
+        let Some(price) = order.price.or(order.stop_price).or(reference_price) else {
             return Ok(());
         };
         let Some(notional) = order.quantity.notional(price) else {

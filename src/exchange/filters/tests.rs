@@ -25,6 +25,9 @@ fn order(kind: OrderType, qty: &str, price: Option<&str>) -> OrderRequest {
         quantity: Qty::from_str(qty).unwrap(),
         price: price.map(|p| Price::from_str(p).unwrap()),
         time_in_force: TimeInForce::Gtc,
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     }
 }
 
@@ -136,4 +139,144 @@ fn max_num_orders_allows_up_to_the_limit() {
     assert_eq!(r.check_open_orders(24), Ok(()));
     let v = r.check_open_orders(25).unwrap_err();
     assert_eq!(v.filter, "MAX_NUM_ORDERS");
+}
+
+fn conditional(
+    kind: OrderType,
+    side: Side,
+    stop: Option<&str>,
+    delta: Option<u32>,
+) -> OrderRequest {
+    OrderRequest {
+        side,
+        order_type: kind,
+        price: kind
+            .has_limit_price()
+            .then(|| Price::from_str("0.05").unwrap()),
+        stop_price: stop.map(|p| Price::from_str(p).unwrap()),
+        trailing_delta: delta,
+        ..order(OrderType::Limit, "1000", Some("0.05"))
+    }
+}
+
+#[test]
+fn stop_price_is_held_to_price_filter_and_trailing_delta_to_its_side_of_the_filter() {
+    let r = rules();
+    // filters_all_examples: TRAILING_DELTA above 10..=2000, below 10..=2000.
+    assert!(r.trailing.is_some());
+    let ok = conditional(OrderType::StopLoss, Side::Sell, Some("0.04"), None);
+    assert_eq!(r.check_order(&ok, None), Ok(()));
+    let off_tick = conditional(OrderType::StopLoss, Side::Sell, Some("0.0400001"), None);
+    let v = r.check_order(&off_tick, None).unwrap_err();
+    assert_eq!((v.filter, v.field), ("PRICE_FILTER", "stop_price"));
+    for (kind, side) in [
+        (OrderType::StopLoss, Side::Buy),
+        (OrderType::TakeProfitLimit, Side::Sell),
+        (OrderType::StopLossLimit, Side::Sell),
+        (OrderType::TakeProfit, Side::Buy),
+    ] {
+        let ok = conditional(kind, side, None, Some(10));
+        assert_eq!(r.check_order(&ok, None), Ok(()), "{kind:?} {side:?}");
+        for delta in [9, 2001] {
+            let bad = conditional(kind, side, None, Some(delta));
+            let v = r.check_order(&bad, None).unwrap_err();
+            assert_eq!((v.filter, v.field), ("TRAILING_DELTA", "trailing_delta"));
+        }
+    }
+}
+
+/// (code, field, message) of an expected parameter error.
+type Expected = Option<(i64, &'static str, &'static str)>;
+
+#[test]
+fn each_type_needs_and_refuses_binances_parameters() {
+    let cases: [(OrderRequest, Expected); 9] = [
+        (
+            conditional(OrderType::StopLoss, Side::Sell, None, None),
+            Some((
+                CODE_MANDATORY_PARAM,
+                "stop_price",
+                "Param 'stopPrice' or 'trailingDelta' must be sent, but both were empty/null!",
+            )),
+        ),
+        (
+            conditional(OrderType::StopLossLimit, Side::Sell, None, Some(100)),
+            None,
+        ),
+        (
+            OrderRequest {
+                price: None,
+                ..conditional(OrderType::TakeProfitLimit, Side::Sell, Some("0.06"), None)
+            },
+            Some((
+                CODE_MANDATORY_PARAM,
+                "price",
+                "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+            )),
+        ),
+        (
+            OrderRequest {
+                stop_price: Some(Price::from_str("0.04").unwrap()),
+                ..order(OrderType::Limit, "1", Some("0.05"))
+            },
+            Some((
+                CODE_PARAM_NOT_REQUIRED,
+                "stop_price",
+                "Parameter 'stopPrice' sent when not required.",
+            )),
+        ),
+        (
+            OrderRequest {
+                trailing_delta: Some(100),
+                ..order(OrderType::Market, "1", None)
+            },
+            Some((
+                CODE_PARAM_NOT_REQUIRED,
+                "trailing_delta",
+                "Parameter 'trailingDelta' sent when not required.",
+            )),
+        ),
+        (
+            OrderRequest {
+                quote_quantity: Some(Decimal::ONE),
+                ..order(OrderType::Market, "0", None)
+            },
+            None,
+        ),
+        (
+            OrderRequest {
+                quote_quantity: Some(Decimal::ONE),
+                ..order(OrderType::Market, "1", None)
+            },
+            Some((
+                CODE_BAD_PARAM_COMBO,
+                "quote_quantity",
+                "Combination of optional parameters invalid.",
+            )),
+        ),
+        (
+            order(OrderType::Market, "0", None),
+            Some((
+                CODE_MANDATORY_PARAM,
+                "quantity",
+                "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
+            )),
+        ),
+        (
+            OrderRequest {
+                quote_quantity: Some(Decimal::ONE),
+                ..order(OrderType::Limit, "0", Some("0.05"))
+            },
+            Some((
+                CODE_PARAM_NOT_REQUIRED,
+                "quote_quantity",
+                "Parameter 'quoteOrderQty' sent when not required.",
+            )),
+        ),
+    ];
+    for (o, want) in cases {
+        let got = check_params(&o).err().map(|v| (v.code, v.field, v.message));
+        let want = want.map(|(c, f, m)| (c, f, m.to_string()));
+        assert_eq!(got, want, "{o:?}");
+    }
 }

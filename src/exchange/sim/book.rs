@@ -221,6 +221,34 @@ impl Book {
         Some(sweep)
     }
 
+    /// The base quantity a market order of `side` gets for `quote` of the quote asset (spent
+    /// by a buy, received by a sell), walking the levels from the best as `plan` would, before
+    /// any rounding to the lot step. Less than that when the levels run out. `None` on
+    /// overflow.
+    pub fn quantity_for_quote(&self, side: Side, quote: Decimal) -> Option<Decimal> {
+        let (prices, taken) = match side {
+            Side::Buy => (&self.ask_prices, &self.ask_taken),
+            Side::Sell => (&self.bid_prices, &self.bid_taken),
+        };
+        let mut remaining = quote;
+        let mut qty = Decimal::ZERO;
+        for (&price, &used) in prices.iter().zip(taken.iter()) {
+            if remaining <= Decimal::ZERO {
+                break;
+            }
+            let available = self.level_qty.0.checked_sub(used)?;
+            let level_quote = available.checked_mul(price.0)?;
+            if level_quote <= remaining {
+                qty = qty.checked_add(available)?;
+                remaining = remaining.checked_sub(level_quote)?;
+            } else {
+                qty = qty.checked_add(remaining.checked_div(price.0)?)?;
+                remaining = Decimal::ZERO;
+            }
+        }
+        Some(qty)
+    }
+
     /// Takes the liquidity a `plan` of the same `side` found (call with the plan's takes,
     /// before any other change to the book).
     pub fn commit(&mut self, side: Side, takes: &[Take]) {

@@ -4,11 +4,15 @@
 //!
 //! Layout: `book` matches one symbol (synthetic levels + resting orders), `account` holds
 //! free/locked balances, `feed` is the seeded random walk, `order` applies fills to one order,
-//! `venue` ties them into the state behind one `std::sync::Mutex` (`moves`: price updates).
-//! `views` is the second front door, the one the simulator server (`exchange::sim_server`)
-//! uses: full order views, look-ups by order id, cancel-all, and a detailed update stream
-//! (`SimUpdate`) rich enough to render Binance's executionReport. Every call is synchronous
-//! under the lock and returns a ready future; nothing does I/O.
+//! `trigger` decides when a stop or trailing stop fires, and `venue` ties them into the state
+//! behind one `std::sync::Mutex`, with its transitions split into `admission` (checks before an
+//! order exists), `taker` (working an order against the book), `resting` (maker fills of
+//! crossed resting orders), `conditional` (firing triggers on a price update), `oco` (order
+//! lists) and `moves` (price updates). `views` is the second front door, the one the simulator
+//! server (`exchange::sim_server`) uses: full order views, look-ups by order id, cancel-all,
+//! and a detailed update stream (`SimUpdate`) rich enough to render Binance's executionReport
+//! and listStatus; `list_views` adds order lists to it.
+//! Every call is synchronous under the lock and returns a ready future; nothing does I/O.
 //!
 //! # Matching
 //! - The book around the last price `P` has `book_levels` levels per side: ask `i` at
@@ -20,20 +24,38 @@
 //! - LIMIT buy at `L` takes ask levels `≤ L` (sell: bid levels `≥ L`) as taker. The rest:
 //!   GTC rests (`NEW` or `PARTIALLY_FILLED`), IOC ends `EXPIRED`, FOK ends `EXPIRED` with no fills
 //!   and no liquidity taken unless the whole quantity can fill now.
+//! - LIMIT_MAKER rests like a GTC limit, and is refused (-2010 "Order would immediately match
+//!   and take.") if any of it would take a level on arrival.
+//! - MARKET by quote amount (`quote_quantity`, Binance's `quoteOrderQty`) walks the levels for
+//!   the base quantity that amount buys (or must sell), rounds it down to the MARKET_LOT_SIZE
+//!   step, then executes as a market order for that quantity.
 //! - Resting orders never trade with the synthetic levels or with the account's own orders.
 //!   Each price update to `P'` fills every resting buy with `L ≥ P'` and every resting sell
 //!   with `L ≤ P'` completely, at `L`, as maker: one report and one fill per order.
+//! - STOP_LOSS(_LIMIT) / TAKE_PROFIT(_LIMIT) wait off the book (NEW) until a price update meets
+//!   their trigger (see `trigger`: "last ≥ stop" for a stop-loss buy or take-profit sell,
+//!   "last ≤ stop" for the others; a trailing delta in BIPS follows the best price and never
+//!   moves back). Then a `*_LIMIT` works as a limit order at its price and the others as market
+//!   orders, as takers at the new price. Resting fills are applied first, then triggers.
+//! - OCO lists (see `oco`): when one leg triggers or starts filling, the other is EXPIRED and
+//!   the list pushed `ALL_DONE`.
 //!
 //! # Validation (Binance's order, codes and messages; a rejection changes nothing)
 //! Unknown symbol (-1121 "Invalid symbol."); symbol not TRADING (-2010 "Market is closed.");
-//! LIMIT without price (-1102); quantity or limit price not positive (-1013 "Invalid quantity." /
-//! "Invalid price."); filters against the last price (-1013 "Filter failure: NAME"); client
-//! order id equal to an open order's on the symbol (-2010 "Duplicate order sent."); balance
-//! (-2010 "Account has insufficient balance for requested action.").
+//! parameters per type (-1102 / -1106 / -1128, see `filters::check_params`); quantity or limit
+//! price not positive (-1013 "Invalid quantity." / "Invalid price."); filters against the last
+//! price, stop price on PRICE_FILTER, TRAILING_DELTA (-1013 "Filter failure: NAME"); client
+//! order id equal to an open order's on the symbol (-2010 "Duplicate order sent."); a stop
+//! that would fire at once (-2010 "Order would trigger immediately."); a limit maker that would
+//! take; balance (-2010 "Account has insufficient balance for requested action.").
 //!
 //! # Balances
-//! A limit buy reserves `qty × L` quote, a sell `qty` base, a market buy exactly the cost of
-//! the fills it will get (so it is refused whole if free quote cannot pay). Fills pay from the
+//! A limit buy (any type with a limit price) reserves `qty × L` quote, a sell `qty` base, a
+//! market buy exactly the cost of the fills it will get (so it is refused whole if free quote
+//! cannot pay). A stop-market buy reserves nothing until it triggers, then the cost of its
+//! fills; if free quote cannot pay then, it ends EXPIRED unfilled. An OCO reserves once for
+//! both legs (a sell its base quantity, a buy `qty ×` its higher limit price) and the
+//! reservation follows the leg that works. Fills pay from the
 //! reservation (a buy filled below `L` gets the difference back), cancel and expiry release the
 //! rest. Buys pay commission in base (`qty × rate`), sells in quote (`qty × price × rate`),
 //! rounded to 8 places half away from zero; taker rate for fills during submit, maker rate for
@@ -47,13 +69,21 @@
 //! `retained_orders`; open orders are always kept.
 
 mod account;
+mod admission;
 mod book;
+mod conditional;
 mod feed;
+mod list_views;
 mod moves;
+mod oco;
 mod order;
+mod resting;
+mod taker;
+mod trigger;
 mod venue;
 mod views;
 
+pub use list_views::{ListRef, ListView};
 pub use views::{BookTop, OrderChange, OrderRef, OrderUpdate, OrderView, SimUpdate};
 
 #[cfg(test)]
@@ -66,7 +96,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Price, Qty, Symbol};
+use crate::domain::{
+    ClientOrderId, OcoRequest, OrderListReport, OrderReport, OrderRequest, Price, Qty, Symbol,
+};
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{Balance, BoxFuture, Exchange, ExchangeError, ExchangeEvent};
 use venue::{EventSink, Venue};
@@ -339,8 +371,28 @@ impl SimExchange {
         self.lock().venue.accepted()
     }
 
-    fn submit_now(&self, order: OrderRequest) -> Result<OrderReport, ExchangeError> {
-        let now = chrono::Utc::now();
+    /// The price at which a waiting conditional order would trigger now (where a trailing
+    /// stop has trailed to); `None` once it triggered or for other orders.
+    pub fn trigger_price(&self, symbol: &Symbol, id: &ClientOrderId) -> Option<Price> {
+        self.lock().venue.trigger_price(symbol, id)
+    }
+
+    /// An order list's latest state.
+    pub fn order_list(
+        &self,
+        symbol: &Symbol,
+        list_client_order_id: &ClientOrderId,
+    ) -> Result<OrderListReport, ExchangeError> {
+        self.lock().venue.order_list(symbol, list_client_order_id)
+    }
+
+    /// Runs a placement (`submit` or `submit_oco`) under the lock with the injected faults
+    /// applied: `FailSubmits` refuses it untouched, `UnknownAfterAccept` runs it and hides
+    /// the answer.
+    fn place<T>(
+        &self,
+        run: impl FnOnce(&mut Venue, &mut Subscribers) -> Result<T, ExchangeError>,
+    ) -> Result<T, ExchangeError> {
         let mut guard = self.lock();
         let Shared {
             venue,
@@ -359,7 +411,7 @@ impl SimExchange {
                 "sim: injected timeout; the request never reached the venue".into(),
             ));
         }
-        let result = venue.submit(order, now, subscribers);
+        let result = run(venue, subscribers);
         if faults.unknown_after_accept > 0 {
             faults.unknown_after_accept -= 1;
             return Err(ExchangeError::UnknownOutcome(
@@ -376,7 +428,27 @@ impl Exchange for SimExchange {
     }
 
     fn submit(&self, order: OrderRequest) -> BoxFuture<Result<OrderReport, ExchangeError>> {
-        Box::pin(ready(self.submit_now(order)))
+        let now = chrono::Utc::now();
+        Box::pin(ready(self.place(|v, s| v.submit(order, now, s))))
+    }
+
+    fn submit_oco(&self, oco: OcoRequest) -> BoxFuture<Result<OrderListReport, ExchangeError>> {
+        let now = chrono::Utc::now();
+        Box::pin(ready(self.place(|v, s| v.submit_oco(oco, now, s))))
+    }
+
+    fn cancel_order_list(
+        &self,
+        symbol: Symbol,
+        list_client_order_id: ClientOrderId,
+    ) -> BoxFuture<Result<OrderListReport, ExchangeError>> {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue, subscribers, ..
+        } = &mut *guard;
+        let result = venue.cancel_order_list(&symbol, &list_client_order_id, now, subscribers);
+        Box::pin(ready(result))
     }
 
     fn cancel(

@@ -1,13 +1,14 @@
 //! Price moves: `set_price` from outside, `step_feed` from the random walk, and what both do
 //! (`apply_price`): rebuild the synthetic levels, push the price, fill every resting order
-//! the new price crosses completely at its limit, as maker.
+//! the new price crosses completely at its limit, as maker (`resting`), then fire the
+//! conditional orders whose trigger the price meets (`conditional`).
 
 use chrono::{DateTime, Utc};
 
-use super::order::{Execution, bad_symbol, filter_failure, overflow};
+use super::order::{bad_symbol, filter_failure, overflow};
 use super::venue::{EventSink, Venue};
-use super::views::{OrderChange, SimUpdate, push_order};
-use crate::domain::{OrderStatus, Price, Qty, Side, Symbol};
+use super::views::SimUpdate;
+use crate::domain::{Price, Side, Symbol};
 use crate::exchange::{ExchangeError, ExchangeEvent};
 
 impl Venue {
@@ -41,8 +42,9 @@ impl Venue {
         }
     }
 
-    /// Moves the book to `price` (refilling the levels), pushes the price, and fills every
-    /// resting order it crosses completely at its limit price, as maker.
+    /// Moves the book to `price` (refilling the levels), pushes the price, fills every resting
+    /// order it crosses completely at its limit price, as maker, then fires the conditional
+    /// orders whose trigger the price meets.
     pub(super) fn apply_price(
         &mut self,
         symbol: &Symbol,
@@ -68,44 +70,8 @@ impl Venue {
                 best_ask: market.book.best(Side::Buy),
             });
         }
-        let crossed = market.book.take_crossed();
-        let mut outcome = Ok(());
-        let mut filled = Vec::with_capacity(crossed.len());
-        for (_, limit, id) in crossed {
-            let Some(rec) = self.orders.get_mut(&id) else {
-                continue;
-            };
-            let exec = Execution {
-                price: limit,
-                qty: Qty(rec.request.quantity.0 - rec.executed_qty.0),
-                fee_rate: self.maker_fee_rate,
-                is_maker: true,
-                trade_id: self.next_trade_id,
-                ts: now,
-            };
-            self.next_trade_id += 1;
-            let fill = rec.execute(&mut self.account, &market.rules, exec);
-            let closed = rec.close(&mut self.account, OrderStatus::Filled);
-            let fills = match fill {
-                Ok(fill) => vec![fill],
-                Err(e) => {
-                    outcome = Err(e);
-                    Vec::new()
-                }
-            };
-            if let Err(e) = closed {
-                outcome = Err(e);
-            }
-            let change = OrderChange::Traded;
-            push_order(sink, rec, change, &fills, &self.account, &market.rules);
-            if sink.active() {
-                sink.publish(ExchangeEvent::Order(rec.report(fills)));
-            }
-            filled.push(id);
-        }
-        for id in filled {
-            self.retire(id);
-        }
-        outcome
+        let filled = self.fill_crossed(symbol, now, sink);
+        let fired = self.fire_triggers(symbol, price, now, sink);
+        filled.and(fired)
     }
 }

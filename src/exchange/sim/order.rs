@@ -65,6 +65,11 @@ pub struct OrderRecord {
     pub updated: DateTime<Utc>,
     /// When the venue accepted the order (Binance's `time` / `workingTime`).
     pub created: DateTime<Utc>,
+    /// When it started working: on acceptance, or when its trigger fired (Binance's
+    /// `workingTime`); `None` while a conditional order waits.
+    pub working: Option<DateTime<Utc>>,
+    /// The order list this order is a leg of (Binance's `orderListId`), if any.
+    pub list_id: Option<u64>,
 }
 
 impl OrderRecord {
@@ -92,12 +97,17 @@ impl OrderRecord {
             order_type: r.order_type,
             time_in_force: r.time_in_force,
             price: r.price,
+            stop_price: r.stop_price,
+            trailing_delta: r.trailing_delta,
+            quote_quantity: r.quote_quantity,
+            order_list_id: self.list_id,
             orig_qty: r.quantity,
             executed_qty: self.executed_qty,
             cumulative_quote: self.cumulative_quote,
             status: self.status,
             time: self.created,
             update_time: self.updated,
+            working_time: self.working,
             fills: self.fills.clone(),
         }
     }

@@ -1,7 +1,17 @@
-//! The simulated venue's state and every transition of it: validating and executing submits,
-//! cancels, queries, and price updates that fill resting orders. Plain data behind the one lock
+//! The simulated venue's state and every transition of it: submits, cancels, queries, and price
+//! updates that fill resting orders and trigger conditional ones. Plain data behind the one lock
 //! `SimExchange` holds; events go out through an `EventSink` while that lock is held, so every
 //! subscriber sees changes in the order they happened.
+//!
+//! The transitions are split by concern: `admission` validates a new order, `taker` works a live
+//! order against the book, `resting` fills crossed resting orders as maker, `conditional` fires
+//! triggers on price updates, `oco` places and resolves order lists, `moves` applies price
+//! updates. This file holds the state and the entry points.
+//!
+//! Every order change goes out twice when someone listens: as `ExchangeEvent::Order` to the
+//! `Exchange` port's subscribers (`active`), and in full as `SimUpdate::Order` through
+//! `push_order` to the simulator server (`detailed`); list changes as `ExchangeEvent::OrderList`
+//! and `SimUpdate::List`. `announce` does both for one order.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -9,23 +19,22 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::account::{Account, AccountError};
+use super::admission::Admission;
 use super::book::{Book, Take};
 use super::feed::PriceWalk;
-use super::order::{Execution, OrderRecord, bad_symbol, filter_failure, overflow, rejected};
+use super::oco::ListRecord;
+use super::order::{OrderRecord, bad_symbol, overflow, rejected};
+use super::trigger::Trigger;
 use super::views::{OrderChange, OrderRef, OrderView, SimUpdate, push_order};
 use super::{SimSettings, settings_ok};
 use crate::domain::{
-    ClientOrderId, OrderReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
-    TimeInForce,
+    ClientOrderId, Fill, OrderReport, OrderRequest, OrderStatus, Price, Qty, Symbol,
 };
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{
-    Balance, CODE_CANCEL_REJECTED, CODE_INVALID_MESSAGE, CODE_NEW_ORDER_REJECTED,
-    CODE_NO_SUCH_ORDER, ExchangeError, ExchangeEvent,
+    Balance, CODE_CANCEL_REJECTED, CODE_NEW_ORDER_REJECTED, CODE_NO_SUCH_ORDER, ExchangeError,
+    ExchangeEvent,
 };
-
-/// Binance's code for a missing mandatory parameter (a LIMIT order without a price).
-const CODE_MANDATORY_PARAM: i64 = -1102;
 
 /// Where pushed events go. `active` lets the venue skip cloning reports nobody will read;
 /// `detailed` does the same for the full updates (`SimUpdate`) the simulator server renders.
@@ -38,7 +47,7 @@ pub trait EventSink {
     fn update(&mut self, _update: SimUpdate) {}
 }
 
-/// One symbol: its rules, its matching engine, its price walk, and its client-id index.
+/// One symbol: its rules, its matching engine, its price walk, and its client-id indexes.
 pub(super) struct Market {
     /// Filters and assets, for validation and for knowing which balances an order moves.
     pub(super) rules: SymbolRules,
@@ -49,6 +58,11 @@ pub(super) struct Market {
     /// Latest order per client order id on this symbol: query/cancel look-ups and the
     /// duplicate check (only the latest can be open, since a reuse needs the previous closed).
     pub(super) by_client: HashMap<ClientOrderId, u64>,
+    /// Conditional orders not yet triggered, by exchange order id (so they fire in the order
+    /// they were placed), with their trigger state. They are not on the book.
+    pub(super) pending: BTreeMap<u64, Trigger>,
+    /// Latest order list per list client order id on this symbol.
+    pub(super) lists_by_client: HashMap<ClientOrderId, u64>,
 }
 
 /// The whole simulated venue.
@@ -59,6 +73,8 @@ pub struct Venue {
     pub(super) account: Account,
     /// Open orders and the most recent terminal ones, by exchange order id.
     pub(super) orders: HashMap<u64, OrderRecord>,
+    /// Order lists by list id; a list goes when its legs are evicted.
+    pub(super) lists: HashMap<u64, ListRecord>,
     /// Terminal order ids, oldest first: evicted past `retained_orders`.
     pub(super) terminal: VecDeque<u64>,
     /// How many terminal orders stay queryable.
@@ -71,6 +87,8 @@ pub struct Venue {
     pub(super) volatility: Decimal,
     /// Next exchange order id.
     pub(super) next_order_id: u64,
+    /// Next order list id.
+    pub(super) next_list_id: u64,
     /// Next trade id (one counter for all symbols, so ids are unique per symbol too).
     pub(super) next_trade_id: u64,
     /// Orders ever accepted.
@@ -113,6 +131,8 @@ impl Venue {
                 rules: m.rules,
                 book,
                 by_client: HashMap::new(),
+                pending: BTreeMap::new(),
+                lists_by_client: HashMap::new(),
             };
             markets.insert(symbol, market);
         }
@@ -120,12 +140,14 @@ impl Venue {
             markets,
             account: Account::new(&balances)?,
             orders: HashMap::new(),
+            lists: HashMap::new(),
             terminal: VecDeque::new(),
             retained_orders,
             taker_fee_rate,
             maker_fee_rate,
             volatility,
             next_order_id: 1,
+            next_list_id: 1,
             next_trade_id: 1,
             accepted: 0,
             takes: Vec::with_capacity(levels),
@@ -159,35 +181,12 @@ impl Venue {
             .map(|(report, _)| report)
     }
 
-    /// The checks on an order alone, before balances and ids: symbol, trading status,
-    /// mandatory price, positive quantity and price, filters against the last price. Answers
-    /// the limit price (`None` for market orders).
-    pub fn validate(&self, order: &OrderRequest) -> Result<Option<Price>, ExchangeError> {
-        let market = self.markets.get(&order.symbol).ok_or_else(bad_symbol)?;
-        if !market.rules.trading {
-            return Err(rejected(CODE_NEW_ORDER_REJECTED, "Market is closed."));
-        }
-        let limit = match order.order_type {
-            OrderType::Market => None,
-            OrderType::Limit => Some(order.price.ok_or_else(|| {
-                rejected(
-                    CODE_MANDATORY_PARAM,
-                    "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
-                )
-            })?),
-        };
-        if !order.quantity.is_positive() {
-            return Err(rejected(CODE_INVALID_MESSAGE, "Invalid quantity."));
-        }
-        if limit.is_some_and(|l| !l.is_positive()) {
-            return Err(rejected(CODE_INVALID_MESSAGE, "Invalid price."));
-        }
-        let last = market.book.price();
-        market
-            .rules
-            .check_order(order, Some(last))
-            .map_err(|v| filter_failure(v.filter))?;
-        Ok(limit)
+    /// The checks on an order alone, before duplicates, triggers, balances and ids: symbol,
+    /// trading status, parameters per type, positive quantity and price, filters against the
+    /// last price (a quote-sized market order sized first). Answers the limit price (`None`
+    /// for types without one). Binance's `order/test`.
+    pub fn validate(&mut self, order: &OrderRequest) -> Result<Option<Price>, ExchangeError> {
+        self.check_alone(order.clone()).map(|o| o.price)
     }
 
     /// `submit`, also answering with the order's full view when `want_view`.
@@ -198,123 +197,96 @@ impl Venue {
         sink: &mut impl EventSink,
         want_view: bool,
     ) -> Result<(OrderReport, Option<OrderView>), ExchangeError> {
-        let limit = self.validate(&order)?;
-        let market = self.markets.get_mut(&order.symbol).ok_or_else(bad_symbol)?;
-        let open_twin = market
-            .by_client
-            .get(&order.client_order_id)
-            .and_then(|id| self.orders.get(id))
-            .is_some_and(|o| o.status.is_open());
-        if open_twin {
-            return Err(rejected(CODE_NEW_ORDER_REJECTED, "Duplicate order sent."));
+        let admission = self.admit(order)?;
+        reserve(&mut self.account, &admission.lock_asset, admission.need)?;
+        let id = self.open_record(admission, None, now);
+        let outcome = self.start(id, now);
+        let rec = self.orders.get(&id).ok_or_else(overflow)?;
+        let report = rec.report(rec.fills.clone());
+        let view = want_view.then(|| rec.view());
+        self.announce(id, OrderChange::Submitted, &report.fills, sink);
+        if report.status.is_terminal() {
+            self.retire(id);
         }
-        let (side, qty) = (order.side, order.quantity);
-        let mut sweep = market
-            .book
-            .plan(side, qty, limit, &mut self.takes)
-            .ok_or_else(overflow)?;
-        let fill_or_kill = limit.is_some() && order.time_in_force == TimeInForce::Fok;
-        if fill_or_kill && sweep.filled < qty {
-            self.takes.clear();
-            sweep = Default::default();
-        }
-        let (lock_asset, need) = match (side, limit) {
-            (Side::Buy, Some(l)) => {
-                let cost = qty.0.checked_mul(l.0).ok_or_else(overflow)?;
-                (&market.rules.quote_asset, cost)
-            }
-            (Side::Buy, None) => (&market.rules.quote_asset, sweep.quote),
-            (Side::Sell, _) => (&market.rules.base_asset, qty.0),
-        };
-        self.account
-            .reserve(lock_asset, need)
-            .map_err(|e| match e {
-                AccountError::Insufficient => rejected(
-                    CODE_NEW_ORDER_REJECTED,
-                    "Account has insufficient balance for requested action.",
-                ),
-                AccountError::Overflow => overflow(),
-            })?;
+        outcome.map(|()| (report, view))
+    }
 
-        // Accepted: from here on the order exists whatever happens. A market order's price
-        // (if sent) played no part in matching; dropping it keeps settlement at fill prices.
-        let mut order = order;
-        if limit.is_none() {
-            order.price = None;
-        }
+    /// Records an admitted order (its balance already reserved) as NEW and returns its id.
+    /// Its trigger, if any, is kept aside for `start`.
+    pub(super) fn open_record(
+        &mut self,
+        admission: Admission,
+        list_id: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let Admission {
+            order,
+            lock_asset,
+            need,
+            trigger,
+        } = admission;
         let id = self.next_order_id;
         self.next_order_id += 1;
         self.accepted += 1;
-        market.book.commit(side, &self.takes);
-        let mut rec = OrderRecord {
-            lock_asset: Arc::clone(lock_asset),
-            request: order,
+        let working = trigger.is_none().then_some(now);
+        if let Some(market) = self.markets.get_mut(&order.symbol) {
+            market.by_client.insert(order.client_order_id.clone(), id);
+            if let Some(trigger) = trigger {
+                market.pending.insert(id, trigger);
+            }
+        }
+        let rec = OrderRecord {
+            lock_asset,
             exchange_order_id: id,
             status: OrderStatus::New,
             executed_qty: Qty::ZERO,
             cumulative_quote: Decimal::ZERO,
-            fills: Vec::with_capacity(self.takes.len()),
+            fills: Vec::new(),
             locked: need,
             updated: now,
             created: now,
+            working,
+            list_id,
+            request: order,
         };
-        let mut outcome = Ok(());
-        for take in &self.takes {
-            let exec = Execution {
-                price: take.price,
-                qty: take.qty,
-                fee_rate: self.taker_fee_rate,
-                is_maker: false,
-                trade_id: self.next_trade_id,
-                ts: now,
-            };
-            self.next_trade_id += 1;
-            if let Err(e) = rec.execute(&mut self.account, &market.rules, exec) {
-                outcome = Err(e);
-                break;
-            }
-        }
-        let status = if rec.executed_qty == qty {
-            OrderStatus::Filled
-        } else if limit.is_none() || rec.request.time_in_force != TimeInForce::Gtc {
-            OrderStatus::Expired
-        } else if rec.executed_qty.is_positive() {
-            OrderStatus::PartiallyFilled
-        } else {
-            OrderStatus::New
-        };
-        if status.is_terminal() {
-            if let Err(e) = rec.close(&mut self.account, status) {
-                outcome = outcome.and(Err(e));
-            }
-        } else {
-            rec.status = status;
-            if let Some(l) = limit {
-                market.book.rest(side, l, id);
-            }
-        }
-        let report = rec.report(rec.fills.clone());
-        if sink.active() {
-            sink.publish(ExchangeEvent::Order(report.clone()));
-        }
-        let fills = &rec.fills;
-        push_order(
-            sink,
-            &rec,
-            OrderChange::Submitted,
-            fills,
-            &self.account,
-            &market.rules,
-        );
-        let view = want_view.then(|| rec.view());
-        market
-            .by_client
-            .insert(rec.request.client_order_id.clone(), id);
         self.orders.insert(id, rec);
-        if status.is_terminal() {
-            self.retire(id);
+        id
+    }
+
+    /// Starts a just-recorded order: a conditional one waits for its trigger, any other works
+    /// against the book now.
+    pub(super) fn start(&mut self, id: u64, now: DateTime<Utc>) -> Result<(), ExchangeError> {
+        let Some(rec) = self.orders.get(&id) else {
+            return Ok(());
+        };
+        let waiting = self
+            .markets
+            .get(&rec.request.symbol)
+            .is_some_and(|m| m.pending.contains_key(&id));
+        if waiting {
+            return Ok(());
         }
-        outcome.map(|()| (report, view))
+        self.work(id, now)
+    }
+
+    /// Publishes order `id` as it is now, with `fills` (those of this change): its report to
+    /// the `Exchange` subscribers, its detailed update to the simulator server.
+    pub(super) fn announce(
+        &self,
+        id: u64,
+        change: OrderChange,
+        fills: &[Fill],
+        sink: &mut impl EventSink,
+    ) {
+        let Some(rec) = self.orders.get(&id) else {
+            return;
+        };
+        if sink.active() {
+            sink.publish(ExchangeEvent::Order(rec.report(fills.to_vec())));
+        }
+        if let Some(market) = self.markets.get(&rec.request.symbol) {
+            push_order(sink, rec, change, fills, &self.account, &market.rules);
+        }
     }
 
     /// Cancels an open order, releasing what it reserved.
@@ -332,6 +304,8 @@ impl Venue {
 
     /// Cancels an open order found by either id; `cancel_id` is the id of the cancel request
     /// itself (Binance's `newClientOrderId` on a cancel), carried to the detailed update.
+    /// Canceling one leg of an executing order list cancels the whole list, as on Binance; a
+    /// leg still working after its list ended (a partly filled stop-limit) is canceled alone.
     pub fn cancel_full(
         &mut self,
         symbol: &Symbol,
@@ -340,7 +314,7 @@ impl Venue {
         now: DateTime<Utc>,
         sink: &mut impl EventSink,
     ) -> Result<(OrderReport, OrderView), ExchangeError> {
-        let market = self.markets.get_mut(symbol).ok_or_else(bad_symbol)?;
+        let market = self.markets.get(symbol).ok_or_else(bad_symbol)?;
         let unknown = || rejected(CODE_CANCEL_REJECTED, "Unknown order sent.");
         let order_id = match order {
             OrderRef::Client(id) => *market.by_client.get(id).ok_or_else(unknown)?,
@@ -348,25 +322,50 @@ impl Venue {
         };
         let rec = self
             .orders
-            .get_mut(&order_id)
+            .get(&order_id)
             .filter(|r| r.status.is_open() && &r.request.symbol == symbol)
             .ok_or_else(unknown)?;
-        if let Some(l) = rec.request.price {
-            market.book.unrest(rec.request.side, l, order_id);
+        let executing = rec
+            .list_id
+            .filter(|l| self.lists.get(l).is_some_and(|l| !l.done));
+        let closed = match executing {
+            Some(list_id) => self
+                .cancel_list_by_id(list_id, cancel_id, now, sink)
+                .map(|_| ()),
+            None => {
+                let (_, closed) = self.close_open(order_id, OrderStatus::Canceled, now)?;
+                let change = OrderChange::Canceled {
+                    cancel_id: cancel_id.cloned(),
+                };
+                self.announce(order_id, change, &[], sink);
+                self.retire(order_id);
+                closed
+            }
+        };
+        let rec = self.orders.get(&order_id).ok_or_else(unknown)?;
+        let answer = (rec.report(Vec::new()), rec.view());
+        closed.map(|()| answer)
+    }
+
+    /// Takes an open order off the book (or out of the pending triggers) and ends it in
+    /// `status`, releasing its reservation. Returns its report (no fills) and whether the
+    /// release worked; the caller publishes and retires.
+    pub(super) fn close_open(
+        &mut self,
+        order_id: u64,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(OrderReport, Result<(), ExchangeError>), ExchangeError> {
+        let rec = self.orders.get_mut(&order_id).ok_or_else(overflow)?;
+        if let Some(market) = self.markets.get_mut(&rec.request.symbol) {
+            market.pending.remove(&order_id);
+            if let Some(l) = rec.request.price {
+                market.book.unrest(rec.request.side, l, order_id);
+            }
         }
         rec.updated = now;
-        let closed = rec.close(&mut self.account, OrderStatus::Canceled);
-        let report = rec.report(Vec::new());
-        if sink.active() {
-            sink.publish(ExchangeEvent::Order(report.clone()));
-        }
-        let view = rec.view();
-        let change = OrderChange::Canceled {
-            cancel_id: cancel_id.cloned(),
-        };
-        push_order(sink, rec, change, &[], &self.account, &market.rules);
-        self.retire(order_id);
-        closed.map(|()| (report, view))
+        let closed = rec.close(&mut self.account, status);
+        Ok((rec.report(Vec::new()), closed))
     }
 
     /// The order's latest state with all of its fills.
@@ -380,7 +379,8 @@ impl Venue {
             .ok_or_else(|| rejected(CODE_NO_SUCH_ORDER, "Order does not exist."))
     }
 
-    /// Every open order (with all its fills), oldest first.
+    /// Every open order (with all its fills), oldest first. Conditional orders waiting for
+    /// their trigger are open (NEW), as on Binance.
     pub fn open_orders(&self) -> Vec<OrderReport> {
         let mut open: Vec<&OrderRecord> = self
             .orders
@@ -393,12 +393,20 @@ impl Venue {
             .collect()
     }
 
+    /// The price at which a waiting conditional order would trigger now (for a trailing stop,
+    /// where it has trailed to); `None` for orders not waiting on a trigger.
+    pub fn trigger_price(&self, symbol: &Symbol, id: &ClientOrderId) -> Option<Price> {
+        let market = self.markets.get(symbol)?;
+        let order_id = market.by_client.get(id)?;
+        market.pending.get(order_id)?.current_stop()
+    }
+
     pub fn balances(&self) -> Vec<Balance> {
         self.account.balances()
     }
 
     /// Records that an order reached a terminal state; evicts the oldest terminal orders past
-    /// `retained_orders`.
+    /// `retained_orders` (and an order list with its first evicted leg).
     pub(super) fn retire(&mut self, id: u64) {
         self.terminal.push_back(id);
         while self.terminal.len() > self.retained_orders {
@@ -408,12 +416,34 @@ impl Venue {
             let Some(rec) = self.orders.remove(&old) else {
                 continue;
             };
-            if let Some(m) = self.markets.get_mut(&rec.request.symbol) {
-                let cid = &rec.request.client_order_id;
-                if m.by_client.get(cid) == Some(&old) {
-                    m.by_client.remove(cid);
+            let Some(m) = self.markets.get_mut(&rec.request.symbol) else {
+                continue;
+            };
+            let cid = &rec.request.client_order_id;
+            if m.by_client.get(cid) == Some(&old) {
+                m.by_client.remove(cid);
+            }
+            if let Some(list) = rec.list_id.and_then(|l| self.lists.remove(&l)) {
+                let lcid = &list.list_client_order_id;
+                if m.lists_by_client.get(lcid) == rec.list_id.as_ref() {
+                    m.lists_by_client.remove(lcid);
                 }
             }
         }
     }
+}
+
+/// Moves `need` of `asset` from free to locked, as Binance's balance refusal when it cannot.
+pub(super) fn reserve(
+    account: &mut Account,
+    asset: &Arc<str>,
+    need: Decimal,
+) -> Result<(), ExchangeError> {
+    account.reserve(asset, need).map_err(|e| match e {
+        AccountError::Insufficient => rejected(
+            CODE_NEW_ORDER_REJECTED,
+            "Account has insufficient balance for requested action.",
+        ),
+        AccountError::Overflow => overflow(),
+    })
 }

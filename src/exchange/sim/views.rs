@@ -13,8 +13,8 @@ use super::order::{OrderRecord, bad_symbol, rejected};
 use super::venue::{EventSink, Venue};
 use super::{Shared, SimExchange};
 use crate::domain::{
-    ClientOrderId, Fill, OrderRequest, OrderStatus, OrderType, Price, Qty, Side, Symbol,
-    TimeInForce,
+    ClientOrderId, Fill, OrderListReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side,
+    Symbol, TimeInForce,
 };
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{Balance, CODE_CANCEL_REJECTED, CODE_NO_SUCH_ORDER, ExchangeError};
@@ -29,8 +29,16 @@ pub struct OrderView {
     pub side: Side,
     pub order_type: OrderType,
     pub time_in_force: TimeInForce,
-    /// Limit price; `None` for market orders (Binance renders "0.00000000").
+    /// Limit price; `None` for types without one (Binance renders "0.00000000").
     pub price: Option<Price>,
+    /// Trigger price of a conditional order (`stopPrice`).
+    pub stop_price: Option<Price>,
+    /// Trailing delta in basis points (`trailingDelta`).
+    pub trailing_delta: Option<u32>,
+    /// The quote amount a market order was sized by (`origQuoteOrderQty`).
+    pub quote_quantity: Option<Decimal>,
+    /// The order list this order is a leg of (`orderListId`; Binance renders -1 for none).
+    pub order_list_id: Option<u64>,
     pub orig_qty: Qty,
     pub executed_qty: Qty,
     /// Σ price × qty over the fills (`cummulativeQuoteQty`).
@@ -40,6 +48,9 @@ pub struct OrderView {
     pub time: DateTime<Utc>,
     /// Its latest change (`updateTime`).
     pub update_time: DateTime<Utc>,
+    /// When it started working (`workingTime`, executionReport `W`): on acceptance, or for a
+    /// conditional order when it triggered; `None` while it waits (Binance renders -1).
+    pub working_time: Option<DateTime<Utc>>,
     /// Every fill so far, oldest first.
     pub fills: Vec<Fill>,
 }
@@ -59,6 +70,11 @@ pub enum OrderChange {
     Submitted,
     /// A resting order traded because the price moved (as maker).
     Traded,
+    /// A conditional order's trigger fired: it started working (as taker); `fills` are those
+    /// it took then, the status is where it ended.
+    Triggered,
+    /// Ended by the venue, not by a request: the other leg of its OCO started working.
+    Expired,
     /// Canceled by a request whose own client id (if it sent one) is `cancel_id`.
     Canceled { cancel_id: Option<ClientOrderId> },
 }
@@ -81,6 +97,8 @@ pub struct OrderUpdate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SimUpdate {
     Order(OrderUpdate),
+    /// An order list was placed or ended (Binance's `listStatus`).
+    List(OrderListReport),
     Price {
         symbol: Symbol,
         price: Price,
@@ -186,12 +204,17 @@ impl Venue {
         if open.is_empty() {
             return Err(rejected(CODE_CANCEL_REJECTED, "Unknown order sent."));
         }
-        let mut out = Vec::with_capacity(open.len());
-        for id in open {
-            let (_, view) = self.cancel_full(symbol, &OrderRef::Id(id), cancel_id, now, sink)?;
-            out.push(view);
+        for &id in &open {
+            // Canceling one leg of an order list canceled its other leg too.
+            if self.orders.get(&id).is_some_and(|r| r.status.is_open()) {
+                self.cancel_full(symbol, &OrderRef::Id(id), cancel_id, now, sink)?;
+            }
         }
-        Ok(out)
+        Ok(open
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .map(|r| r.view())
+            .collect())
     }
 
     /// Commission rates: (maker, taker).

@@ -17,8 +17,10 @@ use std::sync::{Arc, Weak};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::ServerState;
-use super::render::{fmt8, ms, order_type, side, time_in_force};
-use crate::domain::{OrderStatus, OrderType, Qty};
+use super::render::{
+    fmt8, list_order_status, list_status_type, ms, order_type, side, time_in_force,
+};
+use crate::domain::{OrderListReport, OrderStatus, Qty};
 use crate::exchange::sim::{OrderChange, OrderUpdate, SimUpdate};
 
 /// Events a connection may fall behind by before it misses some.
@@ -92,6 +94,10 @@ pub async fn forward(state: Weak<ServerState>, mut updates: mpsc::UnboundedRecei
                     }
                 }
             }
+            SimUpdate::List(report) => {
+                let event = list_status(&report);
+                let _ = state.hub.user.send(Arc::new(event));
+            }
             SimUpdate::Price {
                 symbol,
                 price,
@@ -161,17 +167,44 @@ fn execution_report(u: &OrderUpdate, e: Exec<'_>, ids: &mut Ids, now: i64) -> Va
             false,
         ),
     };
-    let working = v.order_type == OrderType::Limit && e.status.is_open();
-    json!({
+    // On the book: a limit price, working (a conditional one triggered), still open.
+    let working = v.price.is_some() && v.working_time.is_some() && e.status.is_open();
+    let mut report = json!({
         "e": "executionReport", "E": now, "s": v.symbol.as_str(), "c": c,
         "S": side(v.side), "o": order_type(v.order_type), "f": time_in_force(v.time_in_force),
         "q": fmt8(v.orig_qty.0), "p": fmt8(v.price.map_or(Decimal::ZERO, |p| p.0)),
-        "P": fmt8(Decimal::ZERO), "F": fmt8(Decimal::ZERO), "g": -1, "C": orig,
+        "P": fmt8(v.stop_price.map_or(Decimal::ZERO, |p| p.0)), "F": fmt8(Decimal::ZERO),
+        "g": v.order_list_id.map_or(-1, |g| i64::try_from(g).unwrap_or(-1)), "C": orig,
         "x": e.x, "X": e.status.as_str(), "r": "NONE", "i": v.order_id,
         "l": fmt8(l), "z": fmt8(e.cum_qty), "L": fmt8(price), "n": n, "N": asset,
         "T": ms(v.update_time), "t": t, "I": ids.execution, "w": working, "m": maker,
         "M": false, "O": ms(v.time), "Z": fmt8(e.cum_quote), "Y": fmt8(quote(l, price)),
-        "Q": fmt8(Decimal::ZERO), "W": ms(v.time), "V": "NONE",
+        "Q": fmt8(v.quote_quantity.unwrap_or(Decimal::ZERO)),
+        "W": v.working_time.map_or(-1, ms), "V": "NONE",
+    });
+    if let (Some(d), Some(map)) = (v.trailing_delta, report.as_object_mut()) {
+        map.insert("d".into(), json!(d));
+    }
+    if u.change == OrderChange::Expired
+        && let Some(map) = report.as_object_mut()
+    {
+        map.insert("eR".into(), json!("OCO_TRIGGER"));
+    }
+    report
+}
+
+/// A `listStatus` event (fixture `user_data_stream/ws_api_wrapped/listStatus.json`).
+fn list_status(l: &OrderListReport) -> Value {
+    let orders: Vec<Value> = l
+        .orders
+        .iter()
+        .map(|o| json!({"s": o.symbol.as_str(), "i": o.exchange_order_id, "c": o.client_order_id.as_str()}))
+        .collect();
+    json!({
+        "e": "listStatus", "E": ms(Utc::now()), "s": l.symbol.as_str(), "g": l.order_list_id,
+        "c": "OCO", "l": list_status_type(l.list_status_type),
+        "L": list_order_status(l.list_order_status), "r": "NONE",
+        "C": l.list_client_order_id.as_str(), "T": ms(l.ts), "O": orders,
     })
 }
 
@@ -193,6 +226,16 @@ fn user_events(u: &OrderUpdate, ids: &mut Ids) -> Vec<Value> {
         v.cumulative_quote - fills_quote,
     );
     match &u.change {
+        OrderChange::Expired => {
+            let exec = Exec {
+                x: "EXPIRED",
+                status: v.status,
+                trade: None,
+                cum_qty,
+                cum_quote,
+            };
+            out.push(execution_report(u, exec, ids, now));
+        }
         OrderChange::Canceled { .. } => {
             let exec = Exec {
                 x: "CANCELED",
@@ -203,8 +246,9 @@ fn user_events(u: &OrderUpdate, ids: &mut Ids) -> Vec<Value> {
             };
             out.push(execution_report(u, exec, ids, now));
         }
-        OrderChange::Submitted | OrderChange::Traded => {
-            if u.change == OrderChange::Submitted {
+        OrderChange::Submitted | OrderChange::Traded | OrderChange::Triggered => {
+            // A triggered conditional order is NEW again, now working, before its trades.
+            if matches!(u.change, OrderChange::Submitted | OrderChange::Triggered) {
                 let exec = Exec {
                     x: "NEW",
                     status: OrderStatus::New,

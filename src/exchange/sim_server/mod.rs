@@ -6,8 +6,10 @@
 //! # What it serves (one port)
 //! - REST `/api/v3/`: `ping`, `time`, `exchangeInfo` (`symbol`, `symbols=["A","B"]`),
 //!   `ticker/price`, `order` (POST/GET/DELETE), `order/test`, `openOrders` (GET/DELETE),
-//!   `allOrders`, `account`, `rateLimit/order`. Order lists (`orderList/oco`, `order/oco`, `orderList`,
-//!   `openOrderList`, `allOrderList`) answer 400 -1020 "This operation is not supported.".
+//!   `allOrders`, `account`, `rateLimit/order`, every spot order type; OCO order lists
+//!   (`orderList/oco`, `orderList` GET/DELETE, `openOrderList`, [`order_lists`]). The deprecated
+//!   `order/oco`, the other list kinds and `allOrderList` answer 400 -1020 "This operation is
+//!   not supported.".
 //!   Parameters in the query string, the form body, or both ([`params`]); SIGNED endpoints
 //!   checked as Binance does ([`auth`]); weights and order counts with Binance's headers,
 //!   429 and 418 ([`limits`]); shapes in [`render`].
@@ -27,6 +29,7 @@ pub mod error;
 pub mod events;
 pub mod faults;
 pub mod limits;
+pub mod order_lists;
 pub mod orders;
 pub mod params;
 pub mod render;

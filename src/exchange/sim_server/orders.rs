@@ -1,6 +1,7 @@
 //! The TRADE and USER_DATA endpoints: new, test, query and cancel orders, open and all
-//! orders, cancel-all, account. Order lists (OCO and the rest) are not matched by the venue
-//! yet and answer 400 -1020 "This operation is not supported.".
+//! orders, cancel-all, account, for every spot order type (`stopPrice`, `trailingDelta`,
+//! `quoteOrderQty`). OCO lists are in `order_lists`; the other list endpoints answer 400
+//! -1020 "This operation is not supported.".
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
@@ -11,26 +12,18 @@ use super::params::Params;
 use super::render::{self, RespType, fmt8};
 use super::rest::{Answer, Call, Security, handle};
 use crate::domain::{ClientOrderId, OrderRequest, OrderType, Price, Qty, Side, TimeInForce};
-use crate::exchange::sim::OrderRef;
+use crate::exchange::filters::check_params;
+use crate::exchange::sim::{ListRef, OrderRef};
 
 const CLIENT_ID_RANGE: &str = "^[\\.A-Z\\:/a-z0-9_-]{1,36}$";
-/// Order types Binance has that the simulated venue does not match.
-const UNSUPPORTED_TYPES: [&str; 5] = [
-    "LIMIT_MAKER",
-    "STOP_LOSS",
-    "STOP_LOSS_LIMIT",
-    "TAKE_PROFIT",
-    "TAKE_PROFIT_LIMIT",
-];
-
-fn not_required(param: &str) -> ApiError {
+pub(super) fn not_required(param: &str) -> ApiError {
     ApiError::bad(
         -1106,
         format!("Parameter '{param}' sent when not required."),
     )
 }
 
-fn client_id(p: &Params, name: &str) -> Result<Option<ClientOrderId>, ApiError> {
+pub(super) fn client_id(p: &Params, name: &str) -> Result<Option<ClientOrderId>, ApiError> {
     p.get(name)
         .map(|raw| ClientOrderId::new(raw).map_err(|_| ApiError::illegal(name, CLIENT_ID_RANGE)))
         .transpose()
@@ -44,45 +37,35 @@ fn order_request(state: &ServerState, p: &Params) -> Result<(OrderRequest, RespT
         "SELL" => Side::Sell,
         _ => return Err(ApiError::bad(-1117, "Invalid side.")),
     };
-    let order_type = match p.required("type")? {
-        "LIMIT" => OrderType::Limit,
-        "MARKET" => OrderType::Market,
-        t if UNSUPPORTED_TYPES.contains(&t) => {
-            return Err(ApiError::bad(-1014, "Unsupported order combination."));
-        }
-        _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
-    };
-    for param in ["stopPrice", "icebergQty", "trailingDelta"] {
-        if p.get(param).is_some() {
-            return Err(not_required(param));
-        }
+    let order_type = order_type(p.required("type")?)?;
+    if p.get("icebergQty").is_some() {
+        return Err(not_required("icebergQty"));
     }
-    let time_in_force = match (order_type, p.get("timeInForce")) {
-        (OrderType::Limit, None) => return Err(ApiError::mandatory("timeInForce")),
-        (OrderType::Market, Some(_)) => return Err(not_required("timeInForce")),
-        (OrderType::Market, None) => TimeInForce::Gtc,
-        (OrderType::Limit, Some("GTC")) => TimeInForce::Gtc,
-        (OrderType::Limit, Some("IOC")) => TimeInForce::Ioc,
-        (OrderType::Limit, Some("FOK")) => TimeInForce::Fok,
-        (OrderType::Limit, Some(_)) => return Err(ApiError::bad(-1115, "Invalid timeInForce.")),
+    let time_in_force = match (order_type.takes_time_in_force(), p.get("timeInForce")) {
+        (true, None) => return Err(ApiError::mandatory("timeInForce")),
+        (false, Some(_)) => return Err(not_required("timeInForce")),
+        (false, None) => TimeInForce::Gtc,
+        (true, Some(tif)) => time_in_force(tif)?,
     };
+    let quote_quantity = p.decimal("quoteOrderQty")?;
     let quantity = match (p.decimal("quantity")?, order_type) {
         (Some(q), _) => Qty(q),
-        (None, OrderType::Market) if p.get("quoteOrderQty").is_some() => {
-            return Err(ApiError::bad(-1014, "Unsupported order combination."));
-        }
-        (None, OrderType::Market) => {
-            return Err(ApiError::bad(
-                -1102,
-                "Param 'quantity' or 'quoteOrderQty' must be sent, but both were empty/null!",
-            ));
-        }
-        (None, OrderType::Limit) => return Err(ApiError::mandatory("quantity")),
+        // `check_params` answers a market order with neither (-1102).
+        (None, OrderType::Market) => Qty::ZERO,
+        (None, _) => return Err(ApiError::mandatory("quantity")),
     };
-    let price = match (order_type, p.decimal("price")?) {
-        (OrderType::Limit, None) => return Err(ApiError::mandatory("price")),
-        (OrderType::Market, Some(_)) => return Err(not_required("price")),
+    let price = match (order_type.has_limit_price(), p.decimal("price")?) {
+        (true, None) => return Err(ApiError::mandatory("price")),
+        (false, Some(_)) => return Err(not_required("price")),
         (_, price) => price.map(Price),
+    };
+    let stop_price = p.decimal("stopPrice")?.map(Price);
+    let trailing_delta = match p.get("trailingDelta") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .map_err(|_| ApiError::mandatory("trailingDelta"))?,
+        ),
     };
     let client_order_id = match client_id(p, "newClientOrderId")? {
         Some(id) => id,
@@ -90,7 +73,10 @@ fn order_request(state: &ServerState, p: &Params) -> Result<(OrderRequest, RespT
             .map_err(|_| ApiError::mandatory("newClientOrderId"))?,
     };
     let resp = match p.get("newOrderRespType") {
-        None | Some("FULL") => RespType::Full,
+        // Binance: MARKET and LIMIT answer FULL by default, the other types ACK.
+        None if matches!(order_type, OrderType::Market | OrderType::Limit) => RespType::Full,
+        None => RespType::Ack,
+        Some("FULL") => RespType::Full,
         Some("RESULT") => RespType::Result,
         Some("ACK") => RespType::Ack,
         Some(_) => {
@@ -108,8 +94,37 @@ fn order_request(state: &ServerState, p: &Params) -> Result<(OrderRequest, RespT
         quantity,
         price,
         time_in_force,
+        stop_price,
+        trailing_delta,
+        quote_quantity,
     };
+    // Binance's per-type parameter rules (-1102 / -1106 / -1128), before anything else.
+    check_params(&request).map_err(|v| ApiError::bad(v.code, v.message))?;
     Ok((request, resp))
+}
+
+/// Binance's `type` names (-1116 for any other).
+pub(super) fn order_type(raw: &str) -> Result<OrderType, ApiError> {
+    Ok(match raw {
+        "LIMIT" => OrderType::Limit,
+        "MARKET" => OrderType::Market,
+        "LIMIT_MAKER" => OrderType::LimitMaker,
+        "STOP_LOSS" => OrderType::StopLoss,
+        "STOP_LOSS_LIMIT" => OrderType::StopLossLimit,
+        "TAKE_PROFIT" => OrderType::TakeProfit,
+        "TAKE_PROFIT_LIMIT" => OrderType::TakeProfitLimit,
+        _ => return Err(ApiError::bad(-1116, "Invalid orderType.")),
+    })
+}
+
+/// Binance's `timeInForce` names (-1115 for any other).
+pub(super) fn time_in_force(raw: &str) -> Result<TimeInForce, ApiError> {
+    Ok(match raw {
+        "GTC" => TimeInForce::Gtc,
+        "IOC" => TimeInForce::Ioc,
+        "FOK" => TimeInForce::Fok,
+        _ => return Err(ApiError::bad(-1115, "Invalid timeInForce.")),
+    })
 }
 
 /// `orderId` or `origClientOrderId` (-1102 when neither).
@@ -246,10 +261,24 @@ pub async fn cancel_open_orders(state: Data, req: HttpRequest, body: web::Bytes)
             let symbol = c.params.symbol()?;
             let cancel_id = c.state.generate_id("simcxl");
             let views = c.state.sim.cancel_all_orders(&symbol, Some(&cancel_id))?;
-            let out = views
-                .iter()
-                .map(|v| render::canceled(v, &cancel_id, c.now_ms))
-                .collect();
+            // Legs of an order list answer as their list, as Binance's do.
+            let mut out = Vec::new();
+            let mut lists = Vec::new();
+            for v in &views {
+                match v.order_list_id {
+                    None => out.push(render::canceled(v, &cancel_id, c.now_ms)),
+                    Some(id) if !lists.contains(&id) => lists.push(id),
+                    Some(_) => {}
+                }
+            }
+            for id in lists {
+                let (list, legs) = c.state.sim.order_list_view(&ListRef::Id(id))?;
+                let reports = legs
+                    .iter()
+                    .map(|v| render::canceled(v, &cancel_id, c.now_ms))
+                    .collect();
+                out.push(render::order_list(&list, Some(reports)));
+            }
             Ok(Answer::Json(Value::Array(out)))
         },
     )
@@ -343,7 +372,8 @@ pub async fn order_rate_limits(state: Data, req: HttpRequest, body: web::Bytes) 
     .await
 }
 
-/// Order lists: authenticated like the rest, then refused (the venue does not match them).
+/// Order lists the venue does not match (deprecated `order/oco`, `allOrderList`):
+/// authenticated like the rest, then refused.
 pub async fn order_lists(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     handle(
         &state,

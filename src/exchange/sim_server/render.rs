@@ -1,12 +1,15 @@
 //! Binance's REST JSON shapes, field for field as in the fixtures under
 //! `shared/binance/fixtures/rest/`: decimals as strings with 8 places ("0.00100000"), times in
-//! epoch milliseconds, `orderListId` -1, `selfTradePreventionMode` "NONE".
+//! epoch milliseconds, `orderListId` -1 outside a list, `selfTradePreventionMode` "NONE";
+//! `stopPrice` / `trailingDelta` on the orders that have them.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::domain::{OrderType, Side, TimeInForce};
+use crate::domain::{
+    ListOrderStatus, ListStatusType, OrderListReport, OrderType, Side, TimeInForce,
+};
 use crate::exchange::Balance;
 use crate::exchange::sim::OrderView;
 
@@ -29,9 +32,23 @@ pub fn side(s: Side) -> &'static str {
 }
 
 pub fn order_type(t: OrderType) -> &'static str {
+    t.as_binance()
+}
+
+pub fn list_status_type(t: ListStatusType) -> &'static str {
     match t {
-        OrderType::Market => "MARKET",
-        OrderType::Limit => "LIMIT",
+        ListStatusType::Response => "RESPONSE",
+        ListStatusType::ExecStarted => "EXEC_STARTED",
+        ListStatusType::Updated => "UPDATED",
+        ListStatusType::AllDone => "ALL_DONE",
+    }
+}
+
+pub fn list_order_status(s: ListOrderStatus) -> &'static str {
+    match s {
+        ListOrderStatus::Executing => "EXECUTING",
+        ListOrderStatus::AllDone => "ALL_DONE",
+        ListOrderStatus::Reject => "REJECT",
     }
 }
 
@@ -55,6 +72,32 @@ fn price(v: &OrderView) -> String {
     fmt8(v.price.map_or(Decimal::ZERO, |p| p.0))
 }
 
+/// `orderListId`: -1 outside a list.
+fn list_id(v: &OrderView) -> Value {
+    v.order_list_id.map_or(json!(-1), |id| json!(id))
+}
+
+/// `workingTime`: -1 while a conditional order waits for its trigger.
+fn working_time(v: &OrderView) -> i64 {
+    v.working_time.map_or(-1, ms)
+}
+
+fn quote_qty(v: &OrderView) -> String {
+    fmt8(v.quote_quantity.unwrap_or(Decimal::ZERO))
+}
+
+/// The conditional fields Binance adds only when the order has them.
+fn conditional(v: &OrderView) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    if let Some(stop) = v.stop_price {
+        out.push(("stopPrice", json!(fmt8(stop.0))));
+    }
+    if let Some(delta) = v.trailing_delta {
+        out.push(("trailingDelta", json!(delta)));
+    }
+    out
+}
+
 fn object(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(
         pairs
@@ -69,9 +112,9 @@ pub fn new_order(v: &OrderView, resp: RespType) -> Value {
     let mut fields = vec![
         ("symbol", json!(v.symbol.as_str())),
         ("orderId", json!(v.order_id)),
-        ("orderListId", json!(-1)),
+        ("orderListId", list_id(v)),
         ("clientOrderId", json!(v.client_order_id.as_str())),
-        ("transactTime", json!(ms(v.time))),
+        ("transactTime", json!(ms(v.update_time))),
     ];
     if resp == RespType::Ack {
         return object(fields);
@@ -80,13 +123,16 @@ pub fn new_order(v: &OrderView, resp: RespType) -> Value {
         ("price", json!(price(v))),
         ("origQty", json!(fmt8(v.orig_qty.0))),
         ("executedQty", json!(fmt8(v.executed_qty.0))),
-        ("origQuoteOrderQty", json!(fmt8(Decimal::ZERO))),
+        ("origQuoteOrderQty", json!(quote_qty(v))),
         ("cummulativeQuoteQty", json!(fmt8(v.cumulative_quote))),
         ("status", json!(v.status.as_str())),
         ("timeInForce", json!(time_in_force(v.time_in_force))),
         ("type", json!(order_type(v.order_type))),
         ("side", json!(side(v.side))),
-        ("workingTime", json!(ms(v.time))),
+    ]);
+    fields.extend(conditional(v));
+    fields.extend([
+        ("workingTime", json!(working_time(v))),
         ("selfTradePreventionMode", json!("NONE")),
     ]);
     if resp == RespType::Full {
@@ -110,10 +156,10 @@ pub fn new_order(v: &OrderView, resp: RespType) -> Value {
 
 /// One order as `GET /api/v3/order`, `openOrders` and `allOrders` show it.
 pub fn order(v: &OrderView) -> Value {
-    json!({
+    let mut out = json!({
         "symbol": v.symbol.as_str(),
         "orderId": v.order_id,
-        "orderListId": -1,
+        "orderListId": list_id(v),
         "clientOrderId": v.client_order_id.as_str(),
         "price": price(v),
         "origQty": fmt8(v.orig_qty.0),
@@ -123,38 +169,77 @@ pub fn order(v: &OrderView) -> Value {
         "timeInForce": time_in_force(v.time_in_force),
         "type": order_type(v.order_type),
         "side": side(v.side),
-        "stopPrice": fmt8(Decimal::ZERO),
+        "stopPrice": fmt8(v.stop_price.map_or(Decimal::ZERO, |p| p.0)),
         "icebergQty": fmt8(Decimal::ZERO),
         "time": ms(v.time),
         "updateTime": ms(v.update_time),
-        "isWorking": true,
-        "workingTime": ms(v.time),
-        "origQuoteOrderQty": fmt8(Decimal::ZERO),
+        "isWorking": v.working_time.is_some(),
+        "workingTime": working_time(v),
+        "origQuoteOrderQty": quote_qty(v),
         "selfTradePreventionMode": "NONE",
-    })
+    });
+    if let (Some(delta), Some(map)) = (v.trailing_delta, out.as_object_mut()) {
+        map.insert("trailingDelta".into(), json!(delta));
+    }
+    out
 }
 
 /// A canceled order as `DELETE /api/v3/order` (and each entry of `DELETE openOrders`) shows
 /// it: `clientOrderId` is the cancel request's id, `origClientOrderId` the order's.
 pub fn canceled(v: &OrderView, cancel_id: &str, transact_ms: i64) -> Value {
-    json!({
-        "symbol": v.symbol.as_str(),
-        "origClientOrderId": v.client_order_id.as_str(),
-        "orderId": v.order_id,
-        "orderListId": -1,
-        "clientOrderId": cancel_id,
-        "transactTime": transact_ms,
-        "price": price(v),
-        "origQty": fmt8(v.orig_qty.0),
-        "executedQty": fmt8(v.executed_qty.0),
-        "origQuoteOrderQty": fmt8(Decimal::ZERO),
-        "cummulativeQuoteQty": fmt8(v.cumulative_quote),
-        "status": v.status.as_str(),
-        "timeInForce": time_in_force(v.time_in_force),
-        "type": order_type(v.order_type),
-        "side": side(v.side),
-        "selfTradePreventionMode": "NONE",
-    })
+    let mut fields = vec![
+        ("symbol", json!(v.symbol.as_str())),
+        ("origClientOrderId", json!(v.client_order_id.as_str())),
+        ("orderId", json!(v.order_id)),
+        ("orderListId", list_id(v)),
+        ("clientOrderId", json!(cancel_id)),
+        ("transactTime", json!(transact_ms)),
+        ("price", json!(price(v))),
+        ("origQty", json!(fmt8(v.orig_qty.0))),
+        ("executedQty", json!(fmt8(v.executed_qty.0))),
+        ("origQuoteOrderQty", json!(quote_qty(v))),
+        ("cummulativeQuoteQty", json!(fmt8(v.cumulative_quote))),
+        ("status", json!(v.status.as_str())),
+        ("timeInForce", json!(time_in_force(v.time_in_force))),
+        ("type", json!(order_type(v.order_type))),
+        ("side", json!(side(v.side))),
+    ];
+    fields.extend(conditional(v));
+    fields.push(("selfTradePreventionMode", json!("NONE")));
+    object(fields)
+}
+
+/// An order list as `orderList/oco`, `DELETE orderList`, `GET orderList` and `openOrderList`
+/// show it; `reports` are the `orderReports` of the answers that carry them.
+pub fn order_list(l: &OrderListReport, reports: Option<Vec<Value>>) -> Value {
+    let orders: Vec<Value> = l
+        .orders
+        .iter()
+        .map(|o| {
+            json!({"symbol": o.symbol.as_str(), "orderId": o.exchange_order_id,
+                   "clientOrderId": o.client_order_id.as_str()})
+        })
+        .collect();
+    let mut fields = vec![
+        ("orderListId", json!(l.order_list_id)),
+        ("contingencyType", json!("OCO")),
+        (
+            "listStatusType",
+            json!(list_status_type(l.list_status_type)),
+        ),
+        (
+            "listOrderStatus",
+            json!(list_order_status(l.list_order_status)),
+        ),
+        ("listClientOrderId", json!(l.list_client_order_id.as_str())),
+        ("transactionTime", json!(ms(l.ts))),
+        ("symbol", json!(l.symbol.as_str())),
+        ("orders", Value::Array(orders)),
+    ];
+    if let Some(reports) = reports {
+        fields.push(("orderReports", Value::Array(reports)));
+    }
+    object(fields)
 }
 
 /// Commission as Binance's integer basis points field (`makerCommission`: 0.001 → 10).
@@ -195,7 +280,7 @@ pub fn account(balances: &[Balance], (maker, taker): (Decimal, Decimal), now_ms:
 }
 
 /// Symbol fields Binance's `exchangeInfo` has that an older document may lack, with the
-/// simulator's values (no SOR, no order lists matched, no amend, STP NONE only).
+/// simulator's values (every spot order type and OCO; no SOR, OTO, OPO, amend; STP NONE only).
 fn symbol_defaults() -> Vec<(&'static str, Value)> {
     vec![
         ("baseAssetPrecision", json!(8)),
@@ -203,13 +288,24 @@ fn symbol_defaults() -> Vec<(&'static str, Value)> {
         ("quoteAssetPrecision", json!(8)),
         ("baseCommissionPrecision", json!(8)),
         ("quoteCommissionPrecision", json!(8)),
-        ("orderTypes", json!(["LIMIT", "MARKET"])),
+        (
+            "orderTypes",
+            json!([
+                "LIMIT",
+                "LIMIT_MAKER",
+                "MARKET",
+                "STOP_LOSS",
+                "STOP_LOSS_LIMIT",
+                "TAKE_PROFIT",
+                "TAKE_PROFIT_LIMIT"
+            ]),
+        ),
         ("icebergAllowed", json!(false)),
-        ("ocoAllowed", json!(false)),
+        ("ocoAllowed", json!(true)),
         ("otoAllowed", json!(false)),
         ("opoAllowed", json!(false)),
-        ("quoteOrderQtyMarketAllowed", json!(false)),
-        ("allowTrailingStop", json!(false)),
+        ("quoteOrderQtyMarketAllowed", json!(true)),
+        ("allowTrailingStop", json!(true)),
         ("cancelReplaceAllowed", json!(false)),
         ("amendAllowed", json!(false)),
         ("pegInstructionsAllowed", json!(false)),

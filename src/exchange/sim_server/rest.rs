@@ -15,9 +15,9 @@ use super::ServerState;
 use super::auth::{self, Payload};
 use super::error::ApiError;
 use super::faults::AfterAccept;
-use super::orders;
 use super::params::Params;
 use super::render::fmt8;
+use super::{order_lists, orders};
 use crate::domain::Symbol;
 
 /// Default hold for `AfterAccept::Hold`.
@@ -172,10 +172,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/account", web::get().to(orders::account))
             .route("/rateLimit/order", web::get().to(orders::order_rate_limits))
             .route("/order/oco", web::post().to(orders::order_lists))
-            .route("/orderList/oco", web::post().to(orders::order_lists))
-            .route("/orderList", web::get().to(orders::order_lists))
-            .route("/orderList", web::delete().to(orders::order_lists))
-            .route("/openOrderList", web::get().to(orders::order_lists))
+            .route("/orderList/oco", web::post().to(order_lists::new_oco))
+            .route("/orderList", web::get().to(order_lists::query_list))
+            .route("/orderList", web::delete().to(order_lists::cancel_list))
+            .route("/openOrderList", web::get().to(order_lists::open_lists))
             .route("/allOrderList", web::get().to(orders::order_lists)),
     );
 }

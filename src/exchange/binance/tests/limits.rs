@@ -26,11 +26,11 @@ fn binance() -> Limits {
 
 const READ: Charge = Charge {
     weight: 4,
-    order: false,
+    orders: 0,
 };
 const ORDER: Charge = Charge {
     weight: 1,
-    order: true,
+    orders: 1,
 };
 
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {

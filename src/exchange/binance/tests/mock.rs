@@ -17,11 +17,11 @@ use crate::exchange::{Exchange, ExchangeError};
 
 /// One request as the mock saw it.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    query: String,
-    api_key: Option<String>,
+pub(super) struct Seen {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub api_key: Option<String>,
 }
 
 /// A scripted answer: status, extra headers, body.
@@ -33,7 +33,7 @@ pub(super) struct Script {
     answers: VecDeque<Answer>,
 }
 
-fn fixture(rel: &str) -> String {
+pub(super) fn fixture(rel: &str) -> String {
     let path = format!(
         "{}/../shared/binance/fixtures/{rel}",
         env!("CARGO_MANIFEST_DIR")
@@ -82,7 +82,7 @@ async fn answer(req: HttpRequest, script: web::Data<Arc<Mutex<Script>>>) -> Http
     resp.content_type("application/json").body(body)
 }
 
-async fn start() -> (BinanceExchange, Arc<Mutex<Script>>) {
+pub(super) async fn start() -> (BinanceExchange, Arc<Mutex<Script>>) {
     start_with(
         "ws://127.0.0.1:1/ws-api/v3".into(),
         "ws://127.0.0.1:1".into(),
@@ -126,7 +126,7 @@ pub(super) fn push(script: &Arc<Mutex<Script>>, answer: Answer) {
     script.lock().unwrap().answers.push_back(answer);
 }
 
-fn last(script: &Arc<Mutex<Script>>) -> Seen {
+pub(super) fn last(script: &Arc<Mutex<Script>>) -> Seen {
     script.lock().unwrap().seen.last().cloned().unwrap()
 }
 
@@ -139,6 +139,9 @@ fn limit_buy() -> OrderRequest {
         quantity: Qty(Decimal::from_str("0.00100000").unwrap()),
         price: Some(Price(Decimal::from_str("65000.10").unwrap())),
         time_in_force: TimeInForce::Gtc,
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     }
 }
 

@@ -1,8 +1,11 @@
 //! Tests of `SimExchange` through its public API and the `Exchange` port, with shared helpers.
-//! `matching`: fills, fees, balances; `lifecycle`: validation, ids, queries, events, faults, feed.
+//! `matching`: fills, fees, balances; `lifecycle`: validation, ids, queries, events, faults, feed;
+//! `conditional`: limit maker, quote-amount market, stops and trailing stops; `oco`: order lists.
 
+mod conditional;
 mod lifecycle;
 mod matching;
+mod oco;
 
 use super::*;
 use crate::domain::{OrderStatus, OrderType, Side, TimeInForce};
@@ -77,7 +80,61 @@ pub(super) fn order(
         quantity: Qty(d(qty)),
         price: limit.map(|(p, _)| Price(d(p))),
         time_in_force: limit.map_or(TimeInForce::Gtc, |(_, t)| t),
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
     }
+}
+
+/// An order of any type on BTCUSDT (GTC).
+pub(super) fn typed(
+    cid: &str,
+    side: Side,
+    kind: OrderType,
+    qty: &str,
+    price: Option<&str>,
+    stop: Option<&str>,
+    trailing_delta: Option<u32>,
+) -> OrderRequest {
+    OrderRequest {
+        order_type: kind,
+        price: price.map(|p| Price(d(p))),
+        stop_price: stop.map(|p| Price(d(p))),
+        trailing_delta,
+        ..order(cid, side, qty, None)
+    }
+}
+
+pub(super) fn cid(s: &str) -> ClientOrderId {
+    ClientOrderId::new(s).unwrap()
+}
+
+/// Sets BTCUSDT's last price.
+pub(super) fn price(sim: &SimExchange, p: &str) {
+    sim.set_price(&sym("BTCUSDT"), Price(d(p))).unwrap();
+}
+
+/// Every event waiting on `rx`, one line each: `order <cid> <STATUS> <fills>`,
+/// `list <list cid> <LIST_STATUS_TYPE>/<LIST_ORDER_STATUS>`, `price <p>`.
+pub(super) fn drain(rx: &mut mpsc::UnboundedReceiver<ExchangeEvent>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        out.push(match event {
+            ExchangeEvent::Order(r) => format!(
+                "order {} {} {}",
+                r.client_order_id,
+                r.status.as_str(),
+                r.fills.len()
+            ),
+            ExchangeEvent::OrderList(l) => format!(
+                "list {} {:?}/{:?}",
+                l.list_client_order_id, l.list_status_type, l.list_order_status
+            ),
+            ExchangeEvent::Price { price, .. } => format!("price {price}"),
+            ExchangeEvent::Reconnected => "reconnected".into(),
+        });
+    }
+    out
 }
 
 pub(super) fn gtc(p: &str) -> Option<(&str, TimeInForce)> {
