@@ -124,4 +124,9 @@ pub trait Exchange: Send + Sync + 'static {
     /// A new stream of pushed events. The stream ending means the connection to the venue's
     /// push channel is gone; the subscriber must resubscribe and reconcile.
     fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent>;
+    /// What the adapter can tell `/v1/status` about its connection (where it points, request
+    /// counters, any ban). Nothing by default.
+    fn status(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }

@@ -311,4 +311,13 @@ impl Exchange for BinanceExchange {
         self.start_streams();
         rx
     }
+
+    /// `{"rest_url", "clock_offset_ms", "limits": LimitsSnapshot}`.
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "rest_url": self.inner.rest.base(),
+            "clock_offset_ms": self.clock_offset_ms(),
+            "limits": self.limits_snapshot(),
+        })
+    }
 }
