@@ -40,12 +40,20 @@ pub enum ExchangeError {
     #[error("outcome unknown: {0}")]
     UnknownOutcome(String),
     /// The venue's rate limit was hit; nothing may be sent until `retry_after` has passed.
-    #[error("rate limited by the exchange")]
+    #[error("rate limited by the exchange{}", retry_note(retry_after))]
     RateLimited { retry_after: Option<Duration> },
     /// The venue refused the credentials or their permissions (bad API key, signature, IP not
     /// allowed, trading not enabled). Nothing happened; an operator must fix the configuration.
     #[error("exchange refused the credentials ({code}): {message}")]
     Auth { code: i64, message: String },
+}
+
+/// "; nothing is sent for the next 2 s" (whole seconds, rounded up), or nothing.
+fn retry_note(retry_after: &Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |d| {
+        let secs = d.as_millis().div_ceil(1000);
+        format!("; nothing is sent for the next {secs} s")
+    })
 }
 
 impl ExchangeError {
@@ -65,6 +73,20 @@ pub fn ensure_tls() {
         // Err only if another provider was installed first, which serves just as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+#[cfg(test)]
+#[test]
+fn a_rate_limit_says_how_long_it_lasts() {
+    let e = ExchangeError::RateLimited {
+        retry_after: Some(Duration::from_millis(1_200)),
+    };
+    assert_eq!(
+        e.to_string(),
+        "rate limited by the exchange; nothing is sent for the next 2 s"
+    );
+    let e = ExchangeError::RateLimited { retry_after: None };
+    assert_eq!(e.to_string(), "rate limited by the exchange");
 }
 
 /// Binance's code for "Order does not exist." (query/cancel of an unknown order).
