@@ -96,3 +96,39 @@ async fn a_418_stops_every_request_until_retry_after() {
     t.assert_books_agree("BTCUSDT", "BTC").await;
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_418_on_the_websocket_api_stops_rest_requests_too() {
+    let t = Live::start_with(|_| {}, |c| c.breaker.failure_threshold = 10).await;
+    let before = t.venue_state().await;
+    let subscriptions = requests(&before, "user_data_subscriptions");
+
+    // Banned while the user-data socket is down: the adapter's resubscribe gets 418 with
+    // data.retryAfter, which must stop its REST requests as well (one IP, one ban).
+    t.admin("/sim/faults/ban", json!({"secs": 2})).await;
+    t.admin("/sim/ws/drop", json!({"user_data": true, "market": false}))
+        .await;
+    t.wait_for("the adapter to learn of the ban", || async {
+        t.get("/v1/status").await.1["exchange"]["limits"]["banned_until"].is_string()
+    })
+    .await;
+    let seen = requests(&t.venue_state().await, "rest");
+    let (status, body) = t
+        .signal(json!({"id": "ws-ban", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"}))
+        .await;
+    assert_eq!(status, 502, "{body}");
+    let state = t.venue_state().await;
+    assert_eq!(requests(&state, "rest"), seen, "a REST request went out");
+    assert_eq!(requests(&state, "answered_418"), 0, "{state}");
+
+    // After the ban: subscribed again, and orders go through.
+    t.wait_for("a new user-data subscription", || async {
+        requests(&t.venue_state().await, "user_data_subscriptions") > subscriptions
+    })
+    .await;
+    let (status, body) = t
+        .signal(json!({"id": "ws-ban", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    t.stop().await;
+}

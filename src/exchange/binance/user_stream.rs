@@ -7,6 +7,9 @@
 //! - `balanceUpdate`, `externalLockUpdate`, `listStatus` → logged (order lists are the next issue);
 //! - `eventStreamTerminated`, `serverShutdown` → reconnect at once.
 //!
+//! A subscribe refused with 418/429 bans the adapter's requests (REST included) until the
+//! answer's `retryAfter`, and no reconnect is tried before a ban ends.
+//!
 //! The connection is replaced with jittered backoff whenever it fails, goes silent or nears 24 h;
 //! every subscription after the first attempt emits `ExchangeEvent::Reconnected`, because events
 //! sent while no subscription was live are lost and the receiver must reconcile.
@@ -32,6 +35,20 @@ use crate::exchange::{Balance, ExchangeEvent};
 
 /// Latest balances by asset, from `outboundAccountPosition`.
 pub type BalanceCache = Arc<Mutex<BTreeMap<String, Balance>>>;
+
+/// How long a WebSocket API 418/429 asks us to wait: its `data.retryAfter` (epoch ms) less its
+/// `data.serverTime` when given, else less `server_now_ms` (the venue's clock by our offset).
+pub fn ws_retry_after(data: Option<&Value>, server_now_ms: i64) -> Option<Duration> {
+    let data = data?;
+    let until = data.get("retryAfter")?.as_i64()?;
+    let now = data
+        .get("serverTime")
+        .and_then(Value::as_i64)
+        .unwrap_or(server_now_ms);
+    Some(Duration::from_millis(
+        u64::try_from(until.saturating_sub(now)).unwrap_or(0),
+    ))
+}
 
 /// Everything the user-data task needs.
 pub struct UserStream {
@@ -73,7 +90,11 @@ impl UserStream {
                 }
             }
             first_attempt = false;
-            let delay = backoff.next_delay();
+            // Never knock during a 429/418 ban (from REST or from a refused subscribe):
+            // requests during a backoff are what turn a 429 into a ban, and a ban into a
+            // longer one.
+            let banned = self.rest.limits().ban_left(std::time::Instant::now());
+            let delay = backoff.next_delay().max(banned.unwrap_or_default());
             if !reconnect::pause(delay, &mut self.shutdown).await {
                 return;
             }
@@ -173,10 +194,18 @@ impl UserStream {
             if answer.status == 200 {
                 return Ok(());
             }
-            let (code, msg) = answer
-                .error
-                .map(|e| (e.code, e.msg))
-                .unwrap_or((0, String::new()));
+            let (code, msg, data) =
+                answer
+                    .error
+                    .map(|e| (e.code, e.msg, e.data))
+                    .unwrap_or((0, String::new(), None));
+            if matches!(answer.status, 418 | 429) {
+                // The WebSocket API shares the IP's limits with REST: its ban stops REST too.
+                let wait = ws_retry_after(data.as_ref(), self.rest.server_ms());
+                self.rest
+                    .limits()
+                    .ban(answer.status, wait, std::time::Instant::now());
+            }
             if code == CODE_INVALID_TIMESTAMP {
                 let _ = self.rest.sync_time().await;
             }
@@ -246,5 +275,28 @@ impl UserStream {
             UserEvent::Other(kind) => tracing::debug!(%kind, "unhandled user-data event"),
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ws_api_retry_after_is_measured_from_the_answers_server_time() {
+        let data = json!({"serverTime": 1_000_000, "retryAfter": 1_002_500});
+        assert_eq!(
+            ws_retry_after(Some(&data), 5),
+            Some(Duration::from_millis(2_500))
+        );
+        let bare = json!({"retryAfter": 1_002_500});
+        assert_eq!(
+            ws_retry_after(Some(&bare), 1_002_000),
+            Some(Duration::from_millis(500))
+        );
+        // Already past, or nothing said.
+        assert_eq!(ws_retry_after(Some(&bare), 1_003_000), Some(Duration::ZERO));
+        assert_eq!(ws_retry_after(Some(&json!({})), 0), None);
+        assert_eq!(ws_retry_after(None, 0), None);
     }
 }
