@@ -118,8 +118,8 @@ pub enum ExchangeEvent {
         price: Price,
         ts: DateTime<Utc>,
     },
-    /// The push connection dropped and is back: anything that happened while it was down was
-    /// not pushed, so the receiver must reconcile (re-query open orders) now.
+    /// The push connection is (again) live: anything that happened while it was not (down, or
+    /// not yet up) was not pushed, so the receiver must reconcile (re-query open orders) now.
     Reconnected,
 }
 

@@ -25,7 +25,8 @@
 //! - `subscribe` starts, on its first call, one user-data task and one market task; each call
 //!   returns a fresh receiver of every later event. Receivers stay open across reconnects and
 //!   end only on [`BinanceExchange::shutdown`] or when every handle is dropped.
-//!   `ExchangeEvent::Reconnected` follows every user-data resubscription.
+//!   `ExchangeEvent::Reconnected` follows every user-data subscription, the first included
+//!   (orders placed before the stream was live are re-queried then).
 //! - `connect` must run inside the tokio runtime that will host the adapter's tasks (stream
 //!   tasks and the clock re-sync are spawned on it, whichever thread later calls `subscribe`).
 

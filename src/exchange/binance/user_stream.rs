@@ -11,8 +11,9 @@
 //! answer's `retryAfter`, and no reconnect is tried before a ban ends.
 //!
 //! The connection is replaced with jittered backoff whenever it fails, goes silent or nears 24 h;
-//! every subscription after the first attempt emits `ExchangeEvent::Reconnected`, because events
-//! sent while no subscription was live are lost and the receiver must reconcile.
+//! every subscription, the first included, emits `ExchangeEvent::Reconnected`, because events
+//! sent while no subscription was live (including before the first) are lost and the receiver
+//! must reconcile.
 //!
 //! [`BinanceExchange::cached_balances`]: super::BinanceExchange::cached_balances
 
@@ -77,9 +78,8 @@ impl UserStream {
     /// Runs until the adapter shuts down.
     pub async fn run(mut self) {
         let mut backoff = Backoff::default();
-        let mut first_attempt = true;
         loop {
-            match self.session(first_attempt).await {
+            match self.session().await {
                 End::Shutdown => return,
                 End::Dropped(why) => {
                     tracing::warn!(reason = %why, "Binance user-data stream dropped; reconnecting");
@@ -89,7 +89,6 @@ impl UserStream {
                     tracing::error!(reason = %why, "Binance user-data stream could not subscribe")
                 }
             }
-            first_attempt = false;
             // Never knock during a 429/418 ban (from REST or from a refused subscribe):
             // requests during a backoff are what turn a 429 into a ban, and a ban into a
             // longer one.
@@ -124,7 +123,7 @@ impl UserStream {
         })
     }
 
-    async fn session(&mut self, first_attempt: bool) -> End {
+    async fn session(&mut self) -> End {
         let connect = reconnect::open(&self.url, self.timeout);
         let mut socket = tokio::select! {
             s = connect => match s {
@@ -144,9 +143,10 @@ impl UserStream {
             Ok(Ok(())) => {}
         }
         tracing::info!("subscribed to the Binance user-data stream");
-        if !first_attempt {
-            self.fanout.publish(ExchangeEvent::Reconnected);
-        }
+        // After every subscription, the first included: the engine may have placed orders
+        // before the stream was live (it is ready once it has prices and balances), and
+        // nothing tells it what happened to them meanwhile but a re-query.
+        self.fanout.publish(ExchangeEvent::Reconnected);
         let deadline = tokio::time::sleep(MAX_CONNECTION_AGE);
         tokio::pin!(deadline);
         loop {
