@@ -108,8 +108,14 @@ async fn a_418_on_the_websocket_api_stops_rest_requests_too() {
     t.admin("/sim/faults/ban", json!({"secs": 2})).await;
     t.admin("/sim/ws/drop", json!({"user_data": true, "market": false}))
         .await;
-    t.wait_for("the adapter to learn of the ban", || async {
-        t.get("/v1/status").await.1["exchange"]["limits"]["banned_until"].is_string()
+    // The adapter learns of the ban from the refused subscribe, and /v1/status says the
+    // stream is down and why.
+    t.wait_for("the refused subscribe to ban the adapter", || async {
+        let exchange = t.get("/v1/status").await.1["exchange"].clone();
+        let why = exchange["user_data"]["last_error"].as_str().unwrap_or("");
+        exchange["limits"]["banned_until"].is_string()
+            && exchange["user_data"]["subscribed"] == false
+            && why.contains("subscribe refused: HTTP 418")
     })
     .await;
     let seen = requests(&t.venue_state().await, "rest");
@@ -124,6 +130,10 @@ async fn a_418_on_the_websocket_api_stops_rest_requests_too() {
     // After the ban: subscribed again, and orders go through.
     t.wait_for("a new user-data subscription", || async {
         requests(&t.venue_state().await, "user_data_subscriptions") > subscriptions
+    })
+    .await;
+    t.wait_for("/v1/status to show the stream subscribed", || async {
+        t.get("/v1/status").await.1["exchange"]["user_data"]["subscribed"] == true
     })
     .await;
     let (status, body) = t

@@ -102,6 +102,7 @@ struct Inner {
     rest: Arc<Rest>,
     fanout: Arc<Fanout>,
     balances: BalanceCache,
+    user_status: user_stream::SharedStatus,
     symbols: Vec<Symbol>,
     ws_api_url: String,
     stream_url: String,
@@ -172,6 +173,7 @@ impl BinanceExchange {
             rest,
             fanout: Arc::new(Fanout::default()),
             balances: Arc::new(Mutex::new(BTreeMap::new())),
+            user_status: Default::default(),
             symbols: settings.symbols,
             ws_api_url: settings.ws_api_url,
             stream_url: settings.stream_url,
@@ -214,6 +216,12 @@ impl BinanceExchange {
         self.inner.rest.limits().snapshot()
     }
 
+    /// Whether the user-data stream is subscribed, and why it last was not.
+    pub fn user_stream_status(&self) -> user_stream::UserStreamStatus {
+        let status = self.inner.user_status.lock();
+        status.unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The venue's clock minus ours, in ms, as last measured.
     pub fn clock_offset_ms(&self) -> i64 {
         self.inner.rest.offset_ms()
@@ -248,6 +256,7 @@ impl BinanceExchange {
             balances: i.balances.clone(),
             timeout: i.timeout,
             shutdown: i.shutdown.subscribe(),
+            status: i.user_status.clone(),
         };
         let market = market_stream::MarketStream {
             base_url: i.stream_url.clone(),
@@ -313,12 +322,13 @@ impl Exchange for BinanceExchange {
         rx
     }
 
-    /// `{"rest_url", "clock_offset_ms", "limits": LimitsSnapshot}`.
+    /// `{"rest_url", "clock_offset_ms", "limits": LimitsSnapshot, "user_data": UserStreamStatus}`.
     fn status(&self) -> serde_json::Value {
         serde_json::json!({
             "rest_url": self.inner.rest.base(),
             "clock_offset_ms": self.clock_offset_ms(),
             "limits": self.limits_snapshot(),
+            "user_data": self.user_stream_status(),
         })
     }
 }

@@ -37,6 +37,19 @@ use crate::exchange::{Balance, ExchangeEvent};
 /// Latest balances by asset, from `outboundAccountPosition`.
 pub type BalanceCache = Arc<Mutex<BTreeMap<String, Balance>>>;
 
+/// Whether the user-data stream is live, for `/v1/status`: a refused subscribe is retried with
+/// backoff, and meanwhile no fill is pushed, so an operator must be able to see it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UserStreamStatus {
+    pub subscribed: bool,
+    /// Successful subscriptions since the adapter started.
+    pub subscriptions: u64,
+    /// Why the last connection ended or the last subscribe failed.
+    pub last_error: Option<String>,
+}
+
+pub type SharedStatus = Arc<Mutex<UserStreamStatus>>;
+
 /// How long a WebSocket API 418/429 asks us to wait: its `data.retryAfter` (epoch ms) less its
 /// `data.serverTime` when given, else less `server_now_ms` (the venue's clock by our offset).
 pub fn ws_retry_after(data: Option<&Value>, server_now_ms: i64) -> Option<Duration> {
@@ -62,6 +75,7 @@ pub struct UserStream {
     /// Connect and subscribe must each finish within this.
     pub timeout: Duration,
     pub shutdown: watch::Receiver<bool>,
+    pub status: SharedStatus,
 }
 
 /// Why a connection ended.
@@ -79,16 +93,22 @@ impl UserStream {
     pub async fn run(mut self) {
         let mut backoff = Backoff::default();
         loop {
-            match self.session().await {
+            let why = match self.session().await {
                 End::Shutdown => return,
                 End::Dropped(why) => {
                     tracing::warn!(reason = %why, "Binance user-data stream dropped; reconnecting");
                     backoff.reset();
+                    why
                 }
                 End::Failed(why) => {
-                    tracing::error!(reason = %why, "Binance user-data stream could not subscribe")
+                    tracing::error!(reason = %why, "Binance user-data stream could not subscribe; no fills are pushed until it does");
+                    why
                 }
-            }
+            };
+            self.set_status(|s| {
+                s.subscribed = false;
+                s.last_error = Some(why);
+            });
             // Never knock during a 429/418 ban (from REST or from a refused subscribe):
             // requests during a backoff are what turn a 429 into a ban, and a ban into a
             // longer one.
@@ -98,6 +118,10 @@ impl UserStream {
                 return;
             }
         }
+    }
+
+    fn set_status(&self, change: impl FnOnce(&mut UserStreamStatus)) {
+        change(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
     /// The subscribe request: params signed as the WebSocket API specifies.
@@ -143,6 +167,10 @@ impl UserStream {
             Ok(Ok(())) => {}
         }
         tracing::info!("subscribed to the Binance user-data stream");
+        self.set_status(|s| {
+            s.subscribed = true;
+            s.subscriptions += 1;
+        });
         // After every subscription, the first included: the engine may have placed orders
         // before the stream was live (it is ready once it has prices and balances), and
         // nothing tells it what happened to them meanwhile but a re-query.
