@@ -128,3 +128,35 @@ async fn a_5xx_after_the_venue_accepted_leaves_one_order_resolved_by_query() {
     t.assert_books_agree("BTCUSDT", "BTC").await;
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn an_order_whose_answer_times_out_is_unknown_then_resolved_by_query() {
+    // The adapter gives up on an answer after 500 ms; the venue accepts the order and holds
+    // the answer for 2 s. The order's events are lost too, as in the test above.
+    let t = Live::start_with(|_| {}, |c| c.exchange.request_timeout_ms = 500).await;
+    t.admin(
+        "/sim/faults/after-accept",
+        json!({"kind": "hold", "hold_ms": 2000}),
+    )
+    .await;
+    t.admin(
+        "/sim/faults/user-events",
+        json!({"action": "drop", "count": 3}),
+    )
+    .await;
+    let (status, body) = t
+        .signal(json!({"id": "slow", "symbol": "ETHUSDT", "action": "buy", "quantity": "0.5"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["order"]["status"], "UNKNOWN");
+    let id = body["client_order_id"].as_str().unwrap().to_string();
+    t.wait_status(&id, "FILLED").await;
+    t.wait_fills("ETHUSDT", 1).await;
+    // 0.5 ETH less its 0.0005 fee; one order at the venue, sent once.
+    assert_eq!(dec(&t.position("ETHUSDT").await["quantity"]), d("0.4995"));
+    let state = t.venue_state().await;
+    assert_eq!(state["orders_accepted"], 1, "{state}");
+    assert_eq!(state["distinct_client_order_ids"], 1);
+    t.assert_books_agree("ETHUSDT", "ETH").await;
+    t.stop().await;
+}
