@@ -63,3 +63,47 @@ async fn market_and_partly_filled_limit_orders_leave_the_engine_and_venue_books_
     assert_eq!(t.venue_state().await["orders_accepted"], 2);
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_partly_filled_order_cancelled_and_a_position_closed_leave_the_books_equal() {
+    let t = Live::start().await;
+    // 0.5 BTC at 60000 fills, 0.3 rests at 60000.
+    let (status, body) = t
+        .signal(
+            json!({"id": "p", "symbol": "BTCUSDT", "action": "buy", "order_type": "limit",
+                       "quantity": "0.8", "price": "60000"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "PARTIALLY_FILLED", "{body}");
+    let id = body["client_order_id"].as_str().unwrap().to_string();
+
+    let (status, order) = t.delete(&format!("/v1/orders/{id}")).await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(order["status"], "CANCELED");
+    assert_eq!(dec(&order["filled_quantity"]), d("0.5"));
+    assert!(
+        t.venue_state().await["open_orders"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    t.wait_fills("BTCUSDT", 1).await;
+    assert_eq!(dec(&t.position("BTCUSDT").await["quantity"]), d("0.4995"));
+    t.assert_books_agree("BTCUSDT", "BTC").await;
+
+    // Closing sells exactly what is held; its fee is taken in USDT, leaving no BTC anywhere.
+    t.set_price("BTCUSDT", "61000").await;
+    let (status, body) = t
+        .signal(json!({"id": "c", "symbol": "BTCUSDT", "action": "close"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "FILLED", "{body}");
+    assert_eq!(dec(&body["order"]["quantity"]), d("0.4995"));
+    t.wait_fills("BTCUSDT", 2).await;
+    let position = t.position("BTCUSDT").await;
+    assert_eq!(dec(&position["quantity"]), d("0"));
+    assert_eq!(t.venue_balance("BTC").await, d("0"));
+    t.assert_books_agree("BTCUSDT", "BTC").await;
+    t.stop().await;
+}

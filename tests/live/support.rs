@@ -134,6 +134,12 @@ impl Live {
             .await
     }
 
+    /// `DELETE` on the engine's API.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
     /// `POST /v1/signals` on the engine.
     pub async fn signal(&self, body: Value) -> (u16, Value) {
         self.send(
