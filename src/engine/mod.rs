@@ -41,6 +41,8 @@ pub struct Engine {
     pub risk: Addr<RiskGate>,
     pub breaker: Addr<CircuitBreaker>,
     pub gateway: Addr<ExchangeGateway>,
+    /// The venue adapter the gateway talks through (read-only uses: its name and status).
+    pub exchange: Arc<dyn Exchange>,
     /// The simulated exchange, in paper mode (for `/v1/sim/...` and tests).
     pub sim: Option<SimExchange>,
     /// The journal, when the engine was launched with one (`Engine::launch`).
@@ -200,6 +202,7 @@ impl Engine {
                 supervision.clone(),
             );
             let rate = config.gateway.max_requests_per_second;
+            let exchange = exchange.clone();
             Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, b, p, m, sup))
         };
         let router = {
@@ -268,6 +271,7 @@ impl Engine {
             risk,
             breaker,
             gateway,
+            exchange,
             sim,
             journal,
             reconciler,

@@ -42,12 +42,20 @@ pub enum ExchangeError {
     #[error("outcome unknown: {0}")]
     UnknownOutcome(String),
     /// The venue's rate limit was hit; nothing may be sent until `retry_after` has passed.
-    #[error("rate limited by the exchange")]
+    #[error("rate limited by the exchange{}", retry_note(retry_after))]
     RateLimited { retry_after: Option<Duration> },
     /// The venue refused the credentials or their permissions (bad API key, signature, IP not
     /// allowed, trading not enabled). Nothing happened; an operator must fix the configuration.
     #[error("exchange refused the credentials ({code}): {message}")]
     Auth { code: i64, message: String },
+}
+
+/// "; nothing is sent for the next 2 s" (whole seconds, rounded up), or nothing.
+fn retry_note(retry_after: &Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |d| {
+        let secs = d.as_millis().div_ceil(1000);
+        format!("; nothing is sent for the next {secs} s")
+    })
 }
 
 impl ExchangeError {
@@ -67,6 +75,20 @@ pub fn ensure_tls() {
         // Err only if another provider was installed first, which serves just as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+#[cfg(test)]
+#[test]
+fn a_rate_limit_says_how_long_it_lasts() {
+    let e = ExchangeError::RateLimited {
+        retry_after: Some(Duration::from_millis(1_200)),
+    };
+    assert_eq!(
+        e.to_string(),
+        "rate limited by the exchange; nothing is sent for the next 2 s"
+    );
+    let e = ExchangeError::RateLimited { retry_after: None };
+    assert_eq!(e.to_string(), "rate limited by the exchange");
 }
 
 /// Binance's code for "Order does not exist." (query/cancel of an unknown order).
@@ -101,8 +123,8 @@ pub enum ExchangeEvent {
         price: Price,
         ts: DateTime<Utc>,
     },
-    /// The push connection dropped and is back: anything that happened while it was down was
-    /// not pushed, so the receiver must reconcile (re-query open orders) now.
+    /// The push connection is (again) live: anything that happened while it was not (down, or
+    /// not yet up) was not pushed, so the receiver must reconcile (re-query open orders) now.
     Reconnected,
 }
 
@@ -140,4 +162,9 @@ pub trait Exchange: Send + Sync + 'static {
     /// A new stream of pushed events. The stream ending means the connection to the venue's
     /// push channel is gone; the subscriber must resubscribe and reconcile.
     fn subscribe(&self) -> mpsc::UnboundedReceiver<ExchangeEvent>;
+    /// What the adapter can tell `/v1/status` about its connection (where it points, request
+    /// counters, any ban). Nothing by default.
+    fn status(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }

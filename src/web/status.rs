@@ -71,7 +71,8 @@ pub async fn status(engine: web::Data<Engine>) -> Result<HttpResponse, ApiError>
         .collect();
     Ok(HttpResponse::Ok().json(json!({
         "mode": engine.sim.as_ref().map_or("live", |_| "paper"),
-        "venue": if engine.sim.is_some() { "sim" } else { "binance" },
+        "venue": engine.exchange.venue(),
+        "exchange": engine.exchange.status(),
         "trading_state": risk.trading_state,
         "halt_reason": risk.halt_reason,
         "breaker": breaker,

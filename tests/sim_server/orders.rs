@@ -183,3 +183,55 @@ async fn limit_order_rests_then_fills_and_every_query_sees_it() {
     assert_eq!(limited.body[0]["clientOrderId"], "lim-3");
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn my_trades_lists_an_orders_fills_with_the_trade_ids_of_the_full_answer() {
+    let t = TestServer::start().await;
+    let r = t.market_buy("0.7", "mt-1").await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let order_id = r.body["orderId"].as_u64().unwrap().to_string();
+    let full = r.body["fills"].as_array().unwrap().clone();
+    t.limit("SELL", "0.1", "61000.00", "mt-2").await;
+    t.set_price("BTCUSDT", "61000.01").await;
+
+    let one = t
+        .signed(
+            Method::GET,
+            "/api/v3/myTrades",
+            &[("symbol", "BTCUSDT"), ("orderId", &order_id)],
+        )
+        .await;
+    assert_eq!(one.status, 200, "{:?}", one.body);
+    let trades = one.body.as_array().unwrap();
+    assert_eq!(trades.len(), 2);
+    for (trade, fill) in trades.iter().zip(&full) {
+        assert_eq!(trade["id"], fill["tradeId"]);
+        assert_eq!(trade["price"], fill["price"]);
+        assert_eq!(trade["qty"], fill["qty"]);
+        assert_eq!(trade["commission"], fill["commission"]);
+        assert_eq!(trade["commissionAsset"], "BTC");
+        assert_eq!(trade["orderId"].to_string(), order_id);
+        assert_eq!(trade["isBuyer"], true);
+        assert_eq!(trade["isMaker"], false);
+    }
+    assert_eq!(trades[0]["quoteQty"], "30000.00000000");
+
+    // Every order's trades, oldest first: the resting sell filled as maker, in USDT.
+    let all = t
+        .signed(Method::GET, "/api/v3/myTrades", &[("symbol", "BTCUSDT")])
+        .await;
+    let trades = all.body.as_array().unwrap();
+    assert_eq!(trades.len(), 3);
+    assert_eq!(trades[2]["isBuyer"], false);
+    assert_eq!(trades[2]["isMaker"], true);
+    assert_eq!(trades[2]["commissionAsset"], "USDT");
+    let limited = t
+        .signed(
+            Method::GET,
+            "/api/v3/myTrades",
+            &[("symbol", "BTCUSDT"), ("limit", "1")],
+        )
+        .await;
+    assert_eq!(limited.body[0]["id"], trades[2]["id"]);
+    t.stop().await;
+}

@@ -288,6 +288,14 @@ impl Limits {
         length
     }
 
+    /// How long the current 429/418 ban still lasts at `now`, if there is one.
+    pub fn ban_left(&self, now: Instant) -> Option<Duration> {
+        self.lock()
+            .banned_until
+            .filter(|u| *u > now)
+            .map(|u| u - now)
+    }
+
     pub fn snapshot(&self) -> LimitsSnapshot {
         let state = self.lock();
         let now = Instant::now();

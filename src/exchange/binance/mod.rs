@@ -30,7 +30,8 @@
 //! - `subscribe` starts, on its first call, one user-data task and one market task; each call
 //!   returns a fresh receiver of every later event. Receivers stay open across reconnects and
 //!   end only on [`BinanceExchange::shutdown`] or when every handle is dropped.
-//!   `ExchangeEvent::Reconnected` follows every user-data resubscription.
+//!   `ExchangeEvent::Reconnected` follows every user-data subscription, the first included
+//!   (orders placed before the stream was live are re-queried then).
 //! - `connect` must run inside the tokio runtime that will host the adapter's tasks (stream
 //!   tasks and the clock re-sync are spawned on it, whichever thread later calls `subscribe`).
 
@@ -109,6 +110,7 @@ struct Inner {
     rest: Arc<Rest>,
     fanout: Arc<Fanout>,
     balances: BalanceCache,
+    user_status: user_stream::SharedStatus,
     symbols: Vec<Symbol>,
     ws_api_url: String,
     stream_url: String,
@@ -179,6 +181,7 @@ impl BinanceExchange {
             rest,
             fanout: Arc::new(Fanout::default()),
             balances: Arc::new(Mutex::new(BTreeMap::new())),
+            user_status: Default::default(),
             symbols: settings.symbols,
             ws_api_url: settings.ws_api_url,
             stream_url: settings.stream_url,
@@ -221,6 +224,12 @@ impl BinanceExchange {
         self.inner.rest.limits().snapshot()
     }
 
+    /// Whether the user-data stream is subscribed, and why it last was not.
+    pub fn user_stream_status(&self) -> user_stream::UserStreamStatus {
+        let status = self.inner.user_status.lock();
+        status.unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The venue's clock minus ours, in ms, as last measured.
     pub fn clock_offset_ms(&self) -> i64 {
         self.inner.rest.offset_ms()
@@ -255,6 +264,7 @@ impl BinanceExchange {
             balances: i.balances.clone(),
             timeout: i.timeout,
             shutdown: i.shutdown.subscribe(),
+            status: i.user_status.clone(),
         };
         let market = market_stream::MarketStream {
             base_url: i.stream_url.clone(),
@@ -334,5 +344,15 @@ impl Exchange for BinanceExchange {
         let rx = self.inner.fanout.subscribe();
         self.start_streams();
         rx
+    }
+
+    /// `{"rest_url", "clock_offset_ms", "limits": LimitsSnapshot, "user_data": UserStreamStatus}`.
+    fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "rest_url": self.inner.rest.base(),
+            "clock_offset_ms": self.clock_offset_ms(),
+            "limits": self.limits_snapshot(),
+            "user_data": self.user_stream_status(),
+        })
     }
 }

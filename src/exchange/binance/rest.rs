@@ -139,6 +139,11 @@ impl Rest {
         })
     }
 
+    /// The REST base URL requests go to.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }

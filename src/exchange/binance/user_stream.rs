@@ -7,9 +7,13 @@
 //! - `balanceUpdate`, `externalLockUpdate`, `listStatus` → logged (order lists are the next issue);
 //! - `eventStreamTerminated`, `serverShutdown` → reconnect at once.
 //!
+//! A subscribe refused with 418/429 bans the adapter's requests (REST included) until the
+//! answer's `retryAfter`, and no reconnect is tried before a ban ends.
+//!
 //! The connection is replaced with jittered backoff whenever it fails, goes silent or nears 24 h;
-//! every subscription after the first attempt emits `ExchangeEvent::Reconnected`, because events
-//! sent while no subscription was live are lost and the receiver must reconcile.
+//! every subscription, the first included, emits `ExchangeEvent::Reconnected`, because events
+//! sent while no subscription was live (including before the first) are lost and the receiver
+//! must reconcile.
 //!
 //! [`BinanceExchange::cached_balances`]: super::BinanceExchange::cached_balances
 
@@ -33,6 +37,33 @@ use crate::exchange::{Balance, ExchangeEvent};
 /// Latest balances by asset, from `outboundAccountPosition`.
 pub type BalanceCache = Arc<Mutex<BTreeMap<String, Balance>>>;
 
+/// Whether the user-data stream is live, for `/v1/status`: a refused subscribe is retried with
+/// backoff, and meanwhile no fill is pushed, so an operator must be able to see it.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UserStreamStatus {
+    pub subscribed: bool,
+    /// Successful subscriptions since the adapter started.
+    pub subscriptions: u64,
+    /// Why the last connection ended or the last subscribe failed.
+    pub last_error: Option<String>,
+}
+
+pub type SharedStatus = Arc<Mutex<UserStreamStatus>>;
+
+/// How long a WebSocket API 418/429 asks us to wait: its `data.retryAfter` (epoch ms) less its
+/// `data.serverTime` when given, else less `server_now_ms` (the venue's clock by our offset).
+pub fn ws_retry_after(data: Option<&Value>, server_now_ms: i64) -> Option<Duration> {
+    let data = data?;
+    let until = data.get("retryAfter")?.as_i64()?;
+    let now = data
+        .get("serverTime")
+        .and_then(Value::as_i64)
+        .unwrap_or(server_now_ms);
+    Some(Duration::from_millis(
+        u64::try_from(until.saturating_sub(now)).unwrap_or(0),
+    ))
+}
+
 /// Everything the user-data task needs.
 pub struct UserStream {
     /// e.g. `wss://ws-api.binance.com/ws-api/v3`.
@@ -44,6 +75,7 @@ pub struct UserStream {
     /// Connect and subscribe must each finish within this.
     pub timeout: Duration,
     pub shutdown: watch::Receiver<bool>,
+    pub status: SharedStatus,
 }
 
 /// Why a connection ended.
@@ -60,24 +92,36 @@ impl UserStream {
     /// Runs until the adapter shuts down.
     pub async fn run(mut self) {
         let mut backoff = Backoff::default();
-        let mut first_attempt = true;
         loop {
-            match self.session(first_attempt).await {
+            let why = match self.session().await {
                 End::Shutdown => return,
                 End::Dropped(why) => {
                     tracing::warn!(reason = %why, "Binance user-data stream dropped; reconnecting");
                     backoff.reset();
+                    why
                 }
                 End::Failed(why) => {
-                    tracing::error!(reason = %why, "Binance user-data stream could not subscribe")
+                    tracing::error!(reason = %why, "Binance user-data stream could not subscribe; no fills are pushed until it does");
+                    why
                 }
-            }
-            first_attempt = false;
-            let delay = backoff.next_delay();
+            };
+            self.set_status(|s| {
+                s.subscribed = false;
+                s.last_error = Some(why);
+            });
+            // Never knock during a 429/418 ban (from REST or from a refused subscribe):
+            // requests during a backoff are what turn a 429 into a ban, and a ban into a
+            // longer one.
+            let banned = self.rest.limits().ban_left(std::time::Instant::now());
+            let delay = backoff.next_delay().max(banned.unwrap_or_default());
             if !reconnect::pause(delay, &mut self.shutdown).await {
                 return;
             }
         }
+    }
+
+    fn set_status(&self, change: impl FnOnce(&mut UserStreamStatus)) {
+        change(&mut self.status.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
     /// The subscribe request: params signed as the WebSocket API specifies.
@@ -103,7 +147,7 @@ impl UserStream {
         })
     }
 
-    async fn session(&mut self, first_attempt: bool) -> End {
+    async fn session(&mut self) -> End {
         let connect = reconnect::open(&self.url, self.timeout);
         let mut socket = tokio::select! {
             s = connect => match s {
@@ -123,9 +167,14 @@ impl UserStream {
             Ok(Ok(())) => {}
         }
         tracing::info!("subscribed to the Binance user-data stream");
-        if !first_attempt {
-            self.fanout.publish(ExchangeEvent::Reconnected);
-        }
+        self.set_status(|s| {
+            s.subscribed = true;
+            s.subscriptions += 1;
+        });
+        // After every subscription, the first included: the engine may have placed orders
+        // before the stream was live (it is ready once it has prices and balances), and
+        // nothing tells it what happened to them meanwhile but a re-query.
+        self.fanout.publish(ExchangeEvent::Reconnected);
         let deadline = tokio::time::sleep(MAX_CONNECTION_AGE);
         tokio::pin!(deadline);
         loop {
@@ -173,10 +222,18 @@ impl UserStream {
             if answer.status == 200 {
                 return Ok(());
             }
-            let (code, msg) = answer
-                .error
-                .map(|e| (e.code, e.msg))
-                .unwrap_or((0, String::new()));
+            let (code, msg, data) =
+                answer
+                    .error
+                    .map(|e| (e.code, e.msg, e.data))
+                    .unwrap_or((0, String::new(), None));
+            if matches!(answer.status, 418 | 429) {
+                // The WebSocket API shares the IP's limits with REST: its ban stops REST too.
+                let wait = ws_retry_after(data.as_ref(), self.rest.server_ms());
+                self.rest
+                    .limits()
+                    .ban(answer.status, wait, std::time::Instant::now());
+            }
             if code == CODE_INVALID_TIMESTAMP {
                 let _ = self.rest.sync_time().await;
             }
@@ -246,5 +303,28 @@ impl UserStream {
             UserEvent::Other(kind) => tracing::debug!(%kind, "unhandled user-data event"),
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ws_api_retry_after_is_measured_from_the_answers_server_time() {
+        let data = json!({"serverTime": 1_000_000, "retryAfter": 1_002_500});
+        assert_eq!(
+            ws_retry_after(Some(&data), 5),
+            Some(Duration::from_millis(2_500))
+        );
+        let bare = json!({"retryAfter": 1_002_500});
+        assert_eq!(
+            ws_retry_after(Some(&bare), 1_002_000),
+            Some(Duration::from_millis(500))
+        );
+        // Already past, or nothing said.
+        assert_eq!(ws_retry_after(Some(&bare), 1_003_000), Some(Duration::ZERO));
+        assert_eq!(ws_retry_after(Some(&json!({})), 0), None);
+        assert_eq!(ws_retry_after(None, 0), None);
     }
 }

@@ -7,11 +7,15 @@
 //! | `POST /sim/faults/latency` | `{"ms":250}` | adds that delay to every REST answer (0 = off) |
 //! | `POST /sim/faults/after-accept` | `{"kind":"server_error"\|"timeout"\|"hold","count":1,"status":503,"hold_ms":30000}` | the next `count` accepted new orders answer HTTP `status` (default 503) with -1006 (`server_error`) or -1007 (`timeout`), or (`hold`) no answer for `hold_ms` then 503 -1007 |
 //! | `POST /sim/faults/rate-limit` | `{"count":2}` | the next `count` REST requests get 429 -1003 (and start a backoff: more requests during it lead to 418) |
+//! | `POST /sim/faults/ban` | `{"secs":2}` | bans now: every REST and WebSocket API request gets 418 -1003 with `Retry-After` until `secs` have passed |
 //! | `POST /sim/faults/user-events` | `{"action":"drop"\|"duplicate"\|"reorder","count":1}` | the next `count` user-data events are lost, sent twice, or held back and sent after the next one |
 //! | `POST /sim/faults/clear` | `{}` | clears every injected fault above |
 //! | `POST /sim/ws/drop` | `{"user_data":true,"market":true}` | closes every WebSocket API / market stream connection now, without a close frame |
-//! | `POST /sim/limits` | any of `{"weight_per_minute","orders_per_10s","orders_per_day","strikes_before_ban","ban_secs","forced_retry_after_secs"}` | changes the limits and resets counters, backoff and ban; answers the limits in force |
-//! | `GET /sim/state` | | `{"orders_accepted","orders_accepted_via_server","distinct_client_order_ids","open_orders":[...],"balances":[...],"usage":{...},"limits":{...}}` |
+//! | `POST /sim/limits` | any of `{"weight_per_minute","orders_per_second","orders_per_10s","orders_per_day","strikes_before_ban","ban_secs","forced_retry_after_secs"}` | changes the limits and resets counters, backoff and ban; answers the limits in force |
+//! | `GET /sim/state` | | `{"orders_accepted","orders_accepted_via_server","distinct_client_order_ids","open_orders":[...],"balances":[...],"usage":{...},"limits":{...},"requests":{"rest","answered_429","answered_418","user_data_subscriptions"}}` |
+//!
+//! `orders_per_second` (0 = none, the default) adds an ORDERS per 1 SECOND limit; set it in
+//! `SimServerSettings::limits` before a client connects so `exchangeInfo` publishes it.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -38,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/faults/latency", web::post().to(latency))
             .route("/faults/after-accept", web::post().to(after_accept))
             .route("/faults/rate-limit", web::post().to(rate_limit))
+            .route("/faults/ban", web::post().to(ban))
             .route("/faults/user-events", web::post().to(user_events))
             .route("/faults/clear", web::post().to(clear))
             .route("/ws/drop", web::post().to(drop_connections))
@@ -150,6 +155,17 @@ async fn rate_limit(state: Data, body: web::Json<CountBody>) -> HttpResponse {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BanBody {
+    secs: u64,
+}
+
+async fn ban(state: Data, body: web::Json<BanBody>) -> HttpResponse {
+    state.limiter().force_ban(now_ms(), body.secs);
+    ok()
+}
+
+#[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum EventAction {
     Drop,
@@ -208,6 +224,7 @@ async fn drop_connections(state: Data, body: web::Json<DropBody>) -> HttpRespons
 #[serde(deny_unknown_fields)]
 struct LimitsBody {
     weight_per_minute: Option<u32>,
+    orders_per_second: Option<u32>,
     orders_per_10s: Option<u32>,
     orders_per_day: Option<u32>,
     strikes_before_ban: Option<u32>,
@@ -220,6 +237,7 @@ async fn limits(state: Data, body: web::Json<LimitsBody>) -> HttpResponse {
     let mut l = limiter.limits();
     let b = body.into_inner();
     l.weight_per_minute = b.weight_per_minute.unwrap_or(l.weight_per_minute);
+    l.orders_per_second = b.orders_per_second.unwrap_or(l.orders_per_second);
     l.orders_per_10s = b.orders_per_10s.unwrap_or(l.orders_per_10s);
     l.orders_per_day = b.orders_per_day.unwrap_or(l.orders_per_day);
     l.strikes_before_ban = b.strikes_before_ban.unwrap_or(l.strikes_before_ban);
@@ -245,9 +263,15 @@ async fn state(state: Data) -> HttpResponse {
         .iter()
         .map(|b| json!({"asset": b.asset, "free": fmt8(b.free), "locked": fmt8(b.locked)}))
         .collect();
-    let (via_server, distinct) = {
+    let (via_server, distinct, requests) = {
         let c = state.counters();
-        (c.orders_accepted, c.client_order_ids.len())
+        let requests = json!({
+            "rest": c.rest_requests,
+            "answered_429": c.answered_429,
+            "answered_418": c.answered_418,
+            "user_data_subscriptions": c.user_data_subscriptions,
+        });
+        (c.orders_accepted, c.client_order_ids.len(), requests)
     };
     let (usage, limits) = {
         let mut l = state.limiter();
@@ -261,5 +285,6 @@ async fn state(state: Data) -> HttpResponse {
         "balances": balances,
         "usage": usage,
         "limits": limits,
+        "requests": requests,
     }))
 }

@@ -1,6 +1,8 @@
 //! Binance's rate limits: request weight per minute (per IP; here, per server), new orders
 //! per 10 seconds and per day (per account), each in fixed windows aligned to the epoch as
-//! Binance's counters reset on interval boundaries.
+//! Binance's counters reset on interval boundaries. An optional ORDERS per 1 SECOND limit
+//! (off unless set; Binance's own venues publish none) lets tests exercise order pacing in a
+//! second rather than ten.
 //!
 //! Over a limit the request gets HTTP 429 (-1003 for weight, -1015 for orders) with
 //! `Retry-After` in seconds. Weight 429s start a backoff lasting until the window ends (or
@@ -16,6 +18,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 
 const MINUTE_MS: i64 = 60_000;
+const SECOND_MS: i64 = 1_000;
 const TEN_SECONDS_MS: i64 = 10_000;
 const DAY_MS: i64 = 86_400_000;
 
@@ -24,6 +27,9 @@ const DAY_MS: i64 = 86_400_000;
 pub struct RateLimits {
     /// REQUEST_WEIGHT per 1 MINUTE.
     pub weight_per_minute: u32,
+    /// ORDERS per 1 SECOND; 0 = no such limit (not published in `exchangeInfo`).
+    #[serde(default)]
+    pub orders_per_second: u32,
     /// ORDERS per 10 SECOND.
     pub orders_per_10s: u32,
     /// ORDERS per 1 DAY.
@@ -42,6 +48,7 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             weight_per_minute: 6000,
+            orders_per_second: 0,
             orders_per_10s: 100,
             orders_per_day: 200_000,
             raw_requests_per_5m: 61_000,
@@ -69,6 +76,7 @@ impl RateLimits {
             );
             match key {
                 ("REQUEST_WEIGHT", "MINUTE", 1) => limits.weight_per_minute = limit,
+                ("ORDERS", "SECOND", 1) => limits.orders_per_second = limit,
                 ("ORDERS", "SECOND", 10) => limits.orders_per_10s = limit,
                 ("ORDERS", "DAY", 1) => limits.orders_per_day = limit,
                 ("RAW_REQUESTS", "MINUTE", 5) => limits.raw_requests_per_5m = limit,
@@ -78,14 +86,20 @@ impl RateLimits {
         limits
     }
 
-    /// `exchangeInfo.rateLimits`.
+    /// `exchangeInfo.rateLimits` (ORDERS per 1 SECOND only when set).
     pub fn render(&self) -> Value {
-        json!([
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": self.weight_per_minute},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": self.orders_per_10s},
-            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": self.orders_per_day},
-            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": self.raw_requests_per_5m},
-        ])
+        let mut rules = vec![
+            json!({"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": self.weight_per_minute}),
+        ];
+        if self.orders_per_second > 0 {
+            rules.push(json!({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 1, "limit": self.orders_per_second}));
+        }
+        rules.extend([
+            json!({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": self.orders_per_10s}),
+            json!({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": self.orders_per_day}),
+            json!({"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": self.raw_requests_per_5m}),
+        ]);
+        Value::Array(rules)
     }
 }
 
@@ -130,6 +144,7 @@ impl Window {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Usage {
     pub weight_1m: u32,
+    pub orders_1s: u32,
     pub orders_10s: u32,
     pub orders_1d: u32,
 }
@@ -139,6 +154,7 @@ pub struct Usage {
 pub struct Limiter {
     limits: RateLimits,
     weight: Window,
+    orders_1s: Window,
     orders_10s: Window,
     orders_day: Window,
     /// Until when a 429 asked the client to back off (epoch ms).
@@ -162,6 +178,7 @@ impl Limiter {
         Self {
             limits,
             weight: Window::new(MINUTE_MS),
+            orders_1s: Window::new(SECOND_MS),
             orders_10s: Window::new(TEN_SECONDS_MS),
             orders_day: Window::new(DAY_MS),
             backoff_until: None,
@@ -185,6 +202,14 @@ impl Limiter {
         self.forced = self.forced.saturating_add(n);
     }
 
+    /// Bans every request with 418 for `secs` from `now`, as if a backoff had been ignored.
+    pub fn force_ban(&mut self, now: i64, secs: u64) {
+        let ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        self.banned_until = Some(now.saturating_add(ms));
+        self.backoff_until = None;
+        self.strikes = 0;
+    }
+
     /// Forgets injected 429s not yet answered.
     pub fn clear_forced(&mut self) {
         self.forced = 0;
@@ -193,6 +218,7 @@ impl Limiter {
     pub fn usage(&mut self, now: i64) -> Usage {
         Usage {
             weight_1m: self.weight.used(now),
+            orders_1s: self.orders_1s.used(now),
             orders_10s: self.orders_10s.used(now),
             orders_1d: self.orders_day.used(now),
         }
@@ -250,9 +276,16 @@ impl Limiter {
 
     /// Counts one new order, or refuses it with 429 -1015.
     pub fn admit_order(&mut self, now: i64) -> Result<(), ApiError> {
+        self.orders_1s.roll(now);
         self.orders_10s.roll(now);
         self.orders_day.roll(now);
+        // A limit of 0 per second means there is no such limit.
+        let per_second = match self.limits.orders_per_second {
+            0 => u32::MAX,
+            n => n,
+        };
         let over = [
+            (&self.orders_1s, per_second, "1 SECOND"),
             (&self.orders_10s, self.limits.orders_per_10s, "10 SECOND"),
             (&self.orders_day, self.limits.orders_per_day, "1 DAY"),
         ]
@@ -265,6 +298,7 @@ impl Limiter {
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, -1015, msg)
             });
         }
+        self.orders_1s.used += 1;
         self.orders_10s.used += 1;
         self.orders_day.used += 1;
         Ok(())
@@ -352,10 +386,58 @@ mod tests {
             l.usage(20_000),
             Usage {
                 weight_1m: 0,
+                orders_1s: 0,
                 orders_10s: 0,
                 orders_1d: 3
             }
         );
+    }
+
+    #[test]
+    fn orders_per_second_when_set() {
+        let mut l = Limiter::new(RateLimits {
+            orders_per_second: 2,
+            ..RateLimits::default()
+        });
+        let t = 5_000; // a second boundary
+        l.admit_order(t).unwrap();
+        l.admit_order(t + 10).unwrap();
+        let e = l.admit_order(t + 999).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.retry_after),
+            (429, -1015, Some(1))
+        );
+        assert!(e.msg.ends_with("2 orders per 1 SECOND."));
+        assert_eq!(l.usage(t + 999).orders_1s, 2);
+        l.admit_order(t + 1_000).unwrap();
+        // Off by default: only the 10 s limit (100) applies.
+        let mut l = Limiter::new(RateLimits::default());
+        for i in 0..100 {
+            l.admit_order(t + i).unwrap();
+        }
+        assert!(l.admit_order(t + 100).is_err());
+    }
+
+    #[test]
+    fn a_forced_ban_answers_418_until_it_ends() {
+        let mut l = limiter();
+        l.force_ban(1_000, 2);
+        let e = l.admit(1_500, 1).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.retry_after), (418, Some(2)));
+        assert_eq!(l.admit(2_999, 1).unwrap_err().status.as_u16(), 418);
+        l.admit(3_000, 1).unwrap();
+    }
+
+    #[test]
+    fn the_per_second_limit_round_trips_through_exchange_info() {
+        let limits = RateLimits {
+            orders_per_second: 5,
+            ..RateLimits::default()
+        };
+        let info = json!({ "rateLimits": limits.render() });
+        assert_eq!(RateLimits::from_exchange_info(&info), limits);
+        let plain = json!({ "rateLimits": RateLimits::default().render() });
+        assert_eq!(plain["rateLimits"].as_array().unwrap().len(), 4);
     }
 
     #[test]

@@ -6,10 +6,10 @@
 //! # What it serves (one port)
 //! - REST `/api/v3/`: `ping`, `time`, `exchangeInfo` (`symbol`, `symbols=["A","B"]`),
 //!   `ticker/price`, `order` (POST/GET/DELETE), `order/test`, `openOrders` (GET/DELETE),
-//!   `allOrders`, `account`, `rateLimit/order`, every spot order type; OCO order lists
-//!   (`orderList/oco`, `orderList` GET/DELETE, `openOrderList`, [`order_lists`]). The deprecated
-//!   `order/oco`, the other list kinds and `allOrderList` answer 400 -1020 "This operation is
-//!   not supported.".
+//!   `allOrders`, `myTrades`, `account`, `rateLimit/order`, every spot order type; OCO order
+//!   lists (`orderList/oco`, `orderList` GET/DELETE, `openOrderList`, [`order_lists`]). The
+//!   deprecated `order/oco`, the other list kinds and `allOrderList` answer 400 -1020 "This
+//!   operation is not supported.".
 //!   Parameters in the query string, the form body, or both ([`params`]); SIGNED endpoints
 //!   checked as Binance does ([`auth`]); weights and order counts with Binance's headers,
 //!   429 and 418 ([`limits`]); shapes in [`render`].
@@ -111,6 +111,13 @@ pub struct Counters {
     pub orders_accepted: u64,
     /// Client order ids of those orders (a resend of the same id counts once).
     pub client_order_ids: HashSet<String>,
+    /// REST requests received (`/api/v3/`, whatever their answer).
+    pub rest_requests: u64,
+    /// REST answers with HTTP 429 / 418.
+    pub answered_429: u64,
+    pub answered_418: u64,
+    /// `userDataStream.subscribe.signature` requests that succeeded, over all connections.
+    pub user_data_subscriptions: u64,
 }
 
 /// Shared by every handler, connection and the forwarder.

@@ -331,6 +331,60 @@ pub async fn all_orders(state: Data, req: HttpRequest, body: web::Bytes) -> Http
     .await
 }
 
+/// `GET /api/v3/myTrades`: the account's fills on `symbol`, oldest first; with `orderId`
+/// (weight 5) one order's, else (weight 20) every order's, from trade id `fromId` or the most
+/// recent `limit` (default 500, at most 1000), within `startTime`..=`endTime` if given.
+pub async fn my_trades(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let weight = |p: &Params| if p.get("orderId").is_some() { 5 } else { 20 };
+    handle(&state, &req, &body, Security::Signed, weight, |c| {
+        let p = &c.params;
+        let symbol = p.symbol()?;
+        let limit = p.u64("limit")?.unwrap_or(500);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::bad(
+                -1102,
+                "'limit' contains unexpected value. Cannot be greater than 1000.",
+            ));
+        }
+        let from_id = p.u64("fromId")?;
+        if from_id.is_some() && p.get("orderId").is_some() {
+            return Err(ApiError::bad(
+                -1106,
+                "Parameter 'fromId' sent when not required.",
+            ));
+        }
+        let (start, end) = (p.u64("startTime")?, p.u64("endTime")?);
+        let views = match p.u64("orderId")? {
+            Some(id) => vec![c.state.sim.order_view(&symbol, &OrderRef::Id(id))?],
+            None => c.state.sim.all_order_views(&symbol)?,
+        };
+        let mut trades: Vec<_> = views
+            .iter()
+            .flat_map(|v| v.fills.iter().map(move |f| (v, f)))
+            .filter(|(_, f)| from_id.is_none_or(|id| f.trade_id >= id))
+            .filter(|(_, f)| {
+                let t = u64::try_from(render::ms(f.ts)).unwrap_or(0);
+                start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
+            })
+            .collect();
+        trades.sort_by_key(|(_, f)| f.trade_id);
+        let limit = usize::try_from(limit).unwrap_or(500);
+        let skip = if from_id.is_some() {
+            0
+        } else {
+            trades.len().saturating_sub(limit)
+        };
+        let out = trades
+            .iter()
+            .skip(skip)
+            .take(limit)
+            .map(|(v, f)| render::my_trade(v, f))
+            .collect();
+        Ok(Answer::Json(Value::Array(out)))
+    })
+    .await
+}
+
 pub async fn account(state: Data, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     handle(
         &state,
@@ -361,12 +415,20 @@ pub async fn order_rate_limits(state: Data, req: HttpRequest, body: web::Bytes) 
         |c| {
             let mut limiter = c.state.limiter();
             let (usage, limits) = (limiter.usage(c.now_ms), limiter.limits());
-            Ok(Answer::Json(json!([
-                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
-                 "limit": limits.orders_per_10s, "count": usage.orders_10s},
-                {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
-                 "limit": limits.orders_per_day, "count": usage.orders_1d},
-            ])))
+            let mut counts = Vec::new();
+            if limits.orders_per_second > 0 {
+                counts.push(
+                    json!({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 1,
+                 "limit": limits.orders_per_second, "count": usage.orders_1s}),
+                );
+            }
+            counts.extend([
+                json!({"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": limits.orders_per_10s, "count": usage.orders_10s}),
+                json!({"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1,
+                 "limit": limits.orders_per_day, "count": usage.orders_1d}),
+            ]);
+            Ok(Answer::Json(Value::Array(counts)))
         },
     )
     .await

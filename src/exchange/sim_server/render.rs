@@ -358,6 +358,19 @@ pub fn exchange_info(
     })
 }
 
+/// One `GET /api/v3/myTrades` entry: a fill of `v` (no order lists, so `orderListId` is -1;
+/// every match is the best one).
+pub fn my_trade(v: &OrderView, f: &crate::domain::Fill) -> Value {
+    let quote = f.quantity.0.checked_mul(f.price.0).unwrap_or(Decimal::ZERO);
+    json!({
+        "symbol": v.symbol.as_str(), "id": f.trade_id, "orderId": v.order_id,
+        "orderListId": -1, "price": fmt8(f.price.0), "qty": fmt8(f.quantity.0),
+        "quoteQty": fmt8(quote), "commission": fmt8(f.commission),
+        "commissionAsset": f.commission_asset.as_ref(), "time": ms(f.ts),
+        "isBuyer": f.side == Side::Buy, "isMaker": f.is_maker, "isBestMatch": true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,8 @@
 //! Steps: parse parameters (query + form body) → charge the endpoint's weight (429/418 when
 //! over) → for SIGNED endpoints check key, signature and time → for new orders count the order
 //! (429 -1015) → run the endpoint → injected faults (answer replaced after accept, latency) →
-//! answer with `X-MBX-USED-WEIGHT-1M` (and `X-MBX-ORDER-COUNT-10S`/`-1D` on orders).
+//! answer with `X-MBX-USED-WEIGHT-1M` (and `X-MBX-ORDER-COUNT-10S`/`-1D`, plus `-1S` when
+//! that limit is set, on orders). Every request, 429 and 418 is counted for `GET /sim/state`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -61,6 +62,7 @@ pub async fn handle(
     weight: impl FnOnce(&Params) -> u32,
     endpoint: impl FnOnce(&Call<'_>) -> Result<Answer, ApiError>,
 ) -> HttpResponse {
+    state.counters().rest_requests += 1;
     let outcome = run(state, req, body, security, weight, endpoint);
     let latency = state.faults().latency_ms;
     if latency > 0 {
@@ -111,11 +113,19 @@ fn respond(
     retry_after: Option<u64>,
     security: Security,
 ) -> HttpResponse {
+    match status.as_u16() {
+        429 => state.counters().answered_429 += 1,
+        418 => state.counters().answered_418 += 1,
+        _ => {}
+    }
     let usage = state.limiter().usage(now_ms());
     let mut b = HttpResponse::build(status);
     b.insert_header(("X-MBX-USED-WEIGHT-1M", usage.weight_1m.to_string()))
         .insert_header(("X-MBX-USED-WEIGHT", usage.weight_1m.to_string()));
     if security == Security::NewOrder {
+        if state.limiter().limits().orders_per_second > 0 {
+            b.insert_header(("X-MBX-ORDER-COUNT-1S", usage.orders_1s.to_string()));
+        }
         b.insert_header(("X-MBX-ORDER-COUNT-10S", usage.orders_10s.to_string()))
             .insert_header(("X-MBX-ORDER-COUNT-1D", usage.orders_1d.to_string()));
     }
@@ -169,6 +179,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/openOrders", web::get().to(orders::open_orders))
             .route("/openOrders", web::delete().to(orders::cancel_open_orders))
             .route("/allOrders", web::get().to(orders::all_orders))
+            .route("/myTrades", web::get().to(orders::my_trades))
             .route("/account", web::get().to(orders::account))
             .route("/rateLimit/order", web::get().to(orders::order_rate_limits))
             .route("/order/oco", web::post().to(orders::order_lists))

@@ -179,6 +179,7 @@ fn answer(
             let id = subs.next;
             subs.next += 1;
             subs.active.push(id);
+            state.counters().user_data_subscriptions += 1;
             Ok(json!({"subscriptionId": id}))
         }
         "userDataStream.unsubscribe" => {

@@ -148,6 +148,11 @@ fn a_ban_refuses_every_request_until_retry_after() {
     }
     assert_eq!(l.decide(READ, now + Duration::from_secs(300)), Decision::Go);
     assert!(l.snapshot().banned_until.is_some());
+    assert_eq!(
+        l.ban_left(now + Duration::from_secs(100)),
+        Some(Duration::from_secs(200))
+    );
+    assert_eq!(l.ban_left(now + Duration::from_secs(300)), None);
     // A shorter later ban does not shorten the first.
     l.ban(429, Some(Duration::from_secs(1)), now);
     assert_eq!(

@@ -72,6 +72,8 @@ async fn events_flow_and_a_dropped_connection_resubscribes_with_reconnected() {
     let (ex, _script) = start_with(url, "ws://127.0.0.1:1".into()).await;
     let mut first = ex.subscribe();
     let mut ws = accept_subscription(&listener).await;
+    // Even the first subscription says "reconcile": events before it were not delivered.
+    assert_eq!(next(&mut first).await, ExchangeEvent::Reconnected);
     ws.send(Message::Ping(vec![1, 2].into())).await.unwrap();
     ws.send(Message::Text(
         fixture("user_data_stream/ws_api_wrapped/executionReport.json").into(),
