@@ -30,6 +30,8 @@ pub struct Live {
     pub http: reqwest::Client,
     engine_server: actix_web::dev::ServerHandle,
     venue_server: actix_web::dev::ServerHandle,
+    /// The engine's journal directory, removed by `stop`.
+    data_dir: String,
 }
 
 /// The engine's test configuration: live mode on BTCUSDT and ETHUSDT, with the risk throttles
@@ -49,7 +51,21 @@ pub fn live_config() -> Config {
         ("REDLINE__GATEWAY__MAX_REQUESTS_PER_SECOND", "0"),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
-    config::load(None, env).expect("test config is valid")
+    let mut config = config::load(None, env).expect("test config is valid");
+    // Each test journals to a SQLite file of its own (live mode recovers from it at start).
+    config.storage.data_dir = temp_data_dir().to_string_lossy().into_owned();
+    config
+}
+
+/// A fresh directory under the system temp dir, unique per call.
+fn temp_data_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "redline-live-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 impl Live {
@@ -95,6 +111,7 @@ impl Live {
         config.exchange.stream_url = format!("ws://{addr}");
         config.exchange.symbols = vec!["BTCUSDT".into(), "ETHUSDT".into()];
         engine(&mut config);
+        let data_dir = config.storage.data_dir.clone();
         let engine =
             Engine::start_live(config, Arc::new(SystemClock), Credentials::new(KEY, SECRET))
                 .await
@@ -111,6 +128,7 @@ impl Live {
             http: reqwest::Client::new(),
             engine_server: engine_handle,
             venue_server: venue_handle,
+            data_dir,
         };
         t.wait_for("engine ready", || async { t.get("/ready").await.0 == 200 })
             .await;
@@ -247,6 +265,7 @@ impl Live {
     pub async fn stop(self) {
         self.engine_server.stop(false).await;
         self.venue_server.stop(false).await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 
