@@ -15,6 +15,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use crate::control::EmergencyLatch;
 use crate::domain::{ClientOrderId, OrderReport, OrderRequest, Symbol};
 use crate::exchange::{Balance, Exchange, ExchangeError, ExchangeEvent};
 use crate::market::MarketView;
@@ -47,6 +48,21 @@ pub struct Query {
 #[rtype(result = "Result<Vec<Balance>, ExchangeError>")]
 pub struct FetchBalances;
 
+/// Cancels every open order and order list on a symbol, for the emergency stop and shutdown.
+/// Skips the pacing limiter (it must not wait behind a backlog; the adapter still honours a
+/// venue ban) and never asks the circuit breaker (a stop must work while it is open).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<OrderReport>, ExchangeError>")]
+pub struct CancelAll {
+    pub symbol: Symbol,
+}
+
+/// An order the emergency stop sends (a market order closing a position): like [`CancelAll`]
+/// it skips the limiter and the breaker, and it passes while the latch refuses every [`Submit`].
+#[derive(Message)]
+#[rtype(result = "Result<OrderReport, ExchangeError>")]
+pub struct EmergencySubmit(pub OrderRequest);
+
 /// Connects the gateway to the order router; the push stream starts then, so no report is
 /// pushed before someone can take it.
 #[derive(Message)]
@@ -62,17 +78,33 @@ pub struct ExchangeGateway {
     positions: Arc<PositionRegistry>,
     market: Arc<MarketView>,
     supervision: Arc<Supervision>,
+    /// The last check before the venue: while an emergency stop is latched no [`Submit`]
+    /// leaves, whatever was approved before it.
+    latch: Arc<EmergencyLatch>,
+}
+
+/// The parts of the engine the gateway reports to and reads.
+pub struct GatewayDeps {
+    pub breaker: Addr<CircuitBreaker>,
+    pub positions: Arc<PositionRegistry>,
+    pub market: Arc<MarketView>,
+    pub supervision: Arc<Supervision>,
+    pub latch: Arc<EmergencyLatch>,
 }
 
 impl ExchangeGateway {
     pub fn new(
         exchange: Arc<dyn Exchange>,
         max_requests_per_second: u32,
-        breaker: Addr<CircuitBreaker>,
-        positions: Arc<PositionRegistry>,
-        market: Arc<MarketView>,
-        supervision: Arc<Supervision>,
+        deps: GatewayDeps,
     ) -> Self {
+        let GatewayDeps {
+            breaker,
+            positions,
+            market,
+            supervision,
+            latch,
+        } = deps;
         let limiter = NonZeroU32::new(max_requests_per_second)
             .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
         Self {
@@ -83,6 +115,7 @@ impl ExchangeGateway {
             positions,
             market,
             supervision,
+            latch,
         }
     }
 
@@ -196,7 +229,29 @@ impl Handler<Submit> for ExchangeGateway {
     type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
 
     fn handle(&mut self, msg: Submit, _: &mut Context<Self>) -> Self::Result {
+        if self.latch.is_engaged() {
+            tracing::warn!(id = %msg.0.client_order_id, "order not sent: emergency stop engaged");
+            return Box::pin(std::future::ready(Err(ExchangeError::Connectivity(
+                "not sent: emergency stop engaged".into(),
+            ))));
+        }
         self.request(move |ex| ex.submit(msg.0))
+    }
+}
+
+impl Handler<EmergencySubmit> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: EmergencySubmit, _: &mut Context<Self>) -> Self::Result {
+        self.exchange.submit(msg.0)
+    }
+}
+
+impl Handler<CancelAll> for ExchangeGateway {
+    type Result = ResponseFuture<Result<Vec<OrderReport>, ExchangeError>>;
+
+    fn handle(&mut self, msg: CancelAll, _: &mut Context<Self>) -> Self::Result {
+        self.exchange.cancel_all(msg.symbol)
     }
 }
 

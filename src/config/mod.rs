@@ -28,6 +28,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub supervisor: SupervisorConfig,
     pub redis: RedisConfig,
+    pub storage: StorageConfig,
+    pub shutdown: ShutdownConfig,
     pub exchange: ExchangeConfig,
     pub sim: SimConfig,
 }
@@ -102,6 +104,25 @@ pub struct RedisConfig {
     pub url: String,
     pub signal_channel: String,
     pub event_channel: String,
+    /// Operator commands (emergency stop, resume). Unauthenticated, like all of pub/sub:
+    /// whoever can PUBLISH to Redis can stop (and resume) trading.
+    pub control_channel: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Where the engine keeps what must survive a restart (the emergency-stop latch).
+    pub data_dir: std::path::PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long requests in flight may take to finish after SIGTERM/SIGINT.
+    pub timeout_secs: u64,
+    /// Cancel every open order on the way out (open orders otherwise stay on the venue).
+    pub cancel_open_orders: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -179,9 +200,19 @@ impl Config {
         for (name, value) in [
             ("redis.signal_channel", &self.redis.signal_channel),
             ("redis.event_channel", &self.redis.event_channel),
+            ("redis.control_channel", &self.redis.control_channel),
         ] {
             check(!value.is_empty(), format!("{name}: must not be empty"));
         }
+        check(
+            self.redis.control_channel != self.redis.signal_channel
+                && self.redis.control_channel != self.redis.event_channel,
+            "redis.control_channel: must differ from the signal and event channels".into(),
+        );
+        check(
+            !self.storage.data_dir.as_os_str().is_empty(),
+            "storage.data_dir: must not be empty".into(),
+        );
         if !self.redis.url.is_empty() {
             check(
                 redis::IntoConnectionInfo::into_connection_info(self.redis.url.as_str()).is_ok(),

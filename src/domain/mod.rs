@@ -9,7 +9,7 @@ mod units;
 
 pub use ids::{ClientOrderId, SignalId, Symbol};
 pub use order::{
-    Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
+    Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderTerms, OrderType, Side, TimeInForce,
     positive_qty, price_for,
 };
 pub use position::{Position, PositionError};

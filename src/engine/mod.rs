@@ -6,13 +6,14 @@ use chrono::Duration;
 use std::sync::Arc;
 
 use crate::actors::circuit_breaker::CircuitBreaker;
-use crate::actors::exchange_gateway::{AttachRouter, ExchangeGateway};
+use crate::actors::exchange_gateway::{AttachRouter, ExchangeGateway, GatewayDeps};
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
 use crate::actors::risk_gate::{AttachAccount, RiskGate};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
+use crate::control::{EmergencyLatch, FileLatchStore};
 use crate::domain::{Price, Qty};
 use crate::events::EventBus;
 use crate::exchange::Exchange;
@@ -21,6 +22,9 @@ use crate::exchange::sim::{SimExchange, SimMarket, SimSettings};
 use crate::market::MarketView;
 
 mod live;
+mod shutdown;
+
+pub use shutdown::ShutdownReport;
 
 /// A running engine. Cheap to clone; every field is an address or a shared view.
 #[derive(Clone)]
@@ -36,6 +40,8 @@ pub struct Engine {
     pub risk: Addr<RiskGate>,
     pub breaker: Addr<CircuitBreaker>,
     pub gateway: Addr<ExchangeGateway>,
+    /// The emergency stop, loaded from `storage.data_dir` at start (a stop survives restarts).
+    pub latch: Arc<EmergencyLatch>,
     /// The simulated exchange, in paper mode (for `/v1/sim/...` and tests).
     pub sim: Option<SimExchange>,
 }
@@ -102,6 +108,9 @@ impl Engine {
         sim: Option<SimExchange>,
     ) -> Self {
         let config = Arc::new(config);
+        let latch = Arc::new(EmergencyLatch::load(Box::new(FileLatchStore::in_dir(
+            &config.storage.data_dir,
+        ))));
         let events = EventBus::new();
         let market = Arc::new(MarketView::default());
         let supervision = Supervision::new(
@@ -132,25 +141,27 @@ impl Engine {
         };
         let risk = {
             let instruments = instruments.clone();
-            let (limits, m, clk, ev, sup) = (
+            let (limits, m, clk, ev, sup, l) = (
                 config.risk.clone(),
                 market.clone(),
                 clock.clone(),
                 events.clone(),
                 supervision.clone(),
+                latch.clone(),
             );
-            Supervisor::start(move |_| RiskGate::new(limits, &instruments, m, clk, ev, sup))
+            Supervisor::start(move |_| RiskGate::new(limits, &instruments, m, clk, ev, sup, l))
         };
         supervision.set_escalation(risk.clone().recipient());
         let gateway = {
-            let (b, p, m, sup) = (
-                breaker.clone(),
-                positions.clone(),
-                market.clone(),
-                supervision.clone(),
-            );
+            let deps = GatewayDeps {
+                breaker: breaker.clone(),
+                positions: positions.clone(),
+                market: market.clone(),
+                supervision: supervision.clone(),
+                latch: latch.clone(),
+            };
             let rate = config.gateway.max_requests_per_second;
-            Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, b, p, m, sup))
+            Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, deps))
         };
         let router = {
             let settings = RouterSettings {
@@ -169,6 +180,7 @@ impl Engine {
                 breaker: breaker.clone(),
                 gateway: gateway.clone(),
                 supervision: supervision.clone(),
+                latch: latch.clone(),
             };
             Supervisor::start(move |_| OrderRouter::new(settings, deps))
         };
@@ -187,6 +199,7 @@ impl Engine {
             risk,
             breaker,
             gateway,
+            latch,
             sim,
         }
     }

@@ -3,6 +3,7 @@
 //! the tests; decimals render as JSON strings.
 
 mod auth;
+mod control;
 mod error;
 mod openapi;
 mod orders;
@@ -55,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/risk/strategies/{strategy}/resume",
                     web::post().to(risk::resume_strategy),
                 )
+                .route(
+                    "/emergency-stop",
+                    web::post().to(control::post_emergency_stop),
+                )
+                .route("/resume", web::post().to(control::post_resume))
                 .route("/sim/price", web::post().to(sim::set_price)),
         )
         .default_service(web::to(error::not_found));

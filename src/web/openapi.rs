@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{orders, portfolio, risk, signals, sim, status};
+use super::{control, orders, portfolio, risk, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,12 +26,16 @@ use super::{orders, portfolio, risk, signals, sim, status};
         risk::put_limits,
         risk::post_state,
         risk::resume_strategy,
+        control::post_emergency_stop,
+        control::post_resume,
     ),
     components(schemas(
         crate::risk::RiskConfig,
         crate::risk::GroupLimit,
         crate::risk::LimitsPatch,
         risk::StateInput,
+        control::StopInput,
+        control::ResumeInput,
     ))
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod breaker;
+mod emergency;
 mod pipeline;
 mod redis_bus;
 mod risk;

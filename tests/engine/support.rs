@@ -46,12 +46,32 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
             "0".into(),
         ),
     ];
+    // Every engine keeps its emergency-stop latch in a directory of its own, unless the test
+    // names one (to restart on the same data).
+    if !overrides
+        .iter()
+        .any(|(k, _)| *k == "REDLINE__STORAGE__DATA_DIR")
+    {
+        env.push((
+            "REDLINE__STORAGE__DATA_DIR".into(),
+            fresh_data_dir().to_string_lossy().into_owned(),
+        ));
+    }
     env.extend(
         overrides
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
     config::load(None, env).expect("test config is valid")
+}
+
+/// An empty directory under the system's temp dir, unique to this process and call.
+pub fn fresh_data_dir() -> std::path::PathBuf {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("redline-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 impl TestEngine {

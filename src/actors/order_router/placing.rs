@@ -254,6 +254,18 @@ impl OrderRouter {
                 }
                 return done(outcome);
             }
+            if act.latch.is_engaged() {
+                // Approved before the emergency stop, not yet sent: it never leaves.
+                act.risk.do_send(OrderDone(id.clone()));
+                if let Some(signal) = &signal {
+                    act.forget_signal(signal);
+                }
+                return done(SubmitOutcome::Unavailable {
+                    reason: RiskReason::TradingHalted.as_str(),
+                    detail: "trading is halted: emergency stop (lifted only by POST /v1/resume)"
+                        .into(),
+                });
+            }
             let order = Order::new(&request, signal.clone(), strategy, act.clock.now());
             act.publish_order(&order);
             act.orders.insert(id.clone(), order);
