@@ -20,7 +20,7 @@ pub use latch::{
 };
 pub use stop::{
     CancelledOrder, FlattenOrder, ResumeReport, StopFailure, StopReport, StopRequest,
-    cancel_everywhere, emergency_stop, resume,
+    cancel_everywhere, clean_reason, emergency_stop, operator_or, resume,
 };
 
 /// Client order ids of the emergency stop's closing orders start with this (`rl-stop-<ms>-<symbol>`).

@@ -81,6 +81,41 @@ pub struct ResumeReport {
     pub lifted: Option<StopRecord>,
 }
 
+/// Longest reason kept; a longer one is cut (a stop is never refused for its wording).
+const MAX_REASON_LEN: usize = 256;
+/// Longest operator name kept from a door that cannot refuse (Redis).
+const MAX_OPERATOR_LEN: usize = 64;
+
+/// A reason as recorded: control characters become spaces, at most 256 bytes, trimmed.
+pub fn clean_reason(raw: &str) -> String {
+    let mut s: String = raw
+        .trim()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.len() > MAX_REASON_LEN {
+        let mut end = MAX_REASON_LEN;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Who, from a door that cannot answer 400: the given name if it is 1-64 printable
+/// characters, else `door`.
+pub fn operator_or(given: Option<&str>, door: &str) -> String {
+    match given {
+        Some(v)
+            if !v.is_empty() && v.len() <= MAX_OPERATOR_LEN && !v.chars().any(char::is_control) =>
+        {
+            v.to_string()
+        }
+        _ => door.to_string(),
+    }
+}
+
 fn fail(symbol: Option<&Symbol>, action: &'static str, error: impl ToString) -> StopFailure {
     StopFailure {
         symbol: symbol.cloned(),
@@ -291,6 +326,14 @@ pub async fn resume(engine: &Engine, reason: &str, by: &str) -> Result<ResumeRep
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_are_cleaned_not_refused() {
+        assert_eq!(clean_reason("  fat\nfinger "), "fat finger");
+        assert_eq!(clean_reason(&"é".repeat(200)).len(), 256);
+        assert_eq!(operator_or(Some("al\nice"), "redis"), "redis");
+        assert_eq!(operator_or(Some("alice"), "redis"), "alice");
+    }
 
     #[test]
     fn stop_order_ids_fit_the_venue() {

@@ -6,15 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::control::{self, StopRequest};
+use crate::control::{self, StopRequest, clean_reason};
 use crate::domain::{DomainError, parse_json};
 use crate::engine::Engine;
 
 use super::ApiError;
 use super::risk::operator;
-
-/// Longest reason kept; a longer one is cut (a stop is never refused for its wording).
-const MAX_REASON_LEN: usize = 256;
 
 /// `POST /v1/emergency-stop` body. An empty body is a stop without flattening.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -32,23 +29,6 @@ pub struct StopInput {
 pub struct ResumeInput {
     /// Why trading may go on (required, recorded).
     pub reason: Option<String>,
-}
-
-/// The reason as recorded: control characters become spaces, at most `MAX_REASON_LEN` bytes.
-pub fn clean_reason(raw: &str) -> String {
-    let mut s: String = raw
-        .trim()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if s.len() > MAX_REASON_LEN {
-        let mut end = MAX_REASON_LEN;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
 }
 
 #[utoipa::path(post, path = "/v1/emergency-stop", request_body = StopInput,
@@ -111,16 +91,5 @@ pub async fn post_resume(
     match control::resume(&engine, &reason, &by).await {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
         Err(e) => Err(ApiError::Internal(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reasons_are_cleaned_not_refused() {
-        assert_eq!(clean_reason("  fat\nfinger "), "fat finger");
-        assert_eq!(clean_reason(&"é".repeat(200)).len(), 256);
     }
 }

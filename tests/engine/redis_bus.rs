@@ -10,7 +10,7 @@ static CHANNEL_SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// The Redis URL, or `None` (with a loud note) when Redis is not reachable outside CI. Under
 /// `CI=true` a missing Redis fails the test.
-async fn redis_url_or_skip() -> Option<String> {
+pub(crate) async fn redis_url_or_skip() -> Option<String> {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let reachable = match redis::Client::open(url.as_str()) {
         Ok(c) => c.get_multiplexed_async_connection().await.is_ok(),
