@@ -12,6 +12,7 @@
 //! HTTP (`POST /v1/emergency-stop`, `POST /v1/resume`), the CLI (`redline stop` / `resume`,
 //! which call HTTP) and the Redis control channel all end in [`emergency_stop`] / [`resume`].
 
+pub mod client;
 mod latch;
 mod stop;
 

@@ -10,4 +10,5 @@ mod pipeline;
 mod redis_bus;
 mod risk;
 mod safety;
+mod shutdown;
 mod supervision;

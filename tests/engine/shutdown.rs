@@ -1,0 +1,175 @@
+//! The kill switch from the command line (`redline stop` / `redline resume` against a running
+//! engine), and shutdown: open orders stay unless configured to be cancelled, and `redline
+//! run` exits cleanly on SIGTERM.
+
+use redline::control::client::{ClientError, ControlClient};
+use redline::web::ApiToken;
+use serde_json::{Value, json};
+use std::process::{Command, Output};
+
+use crate::support::{TestEngine, fresh_data_dir, test_config};
+
+const TOKEN: &str = "stop-test-token";
+
+async fn rest(t: &TestEngine, id: &str, symbol: &str, price: &str, qty: &str) {
+    let resp = t
+        .http
+        .post(format!("{}/v1/signals", t.base))
+        .bearer_auth(TOKEN)
+        .json(
+            &json!({"id": id, "symbol": symbol, "action": "buy", "order_type": "limit",
+            "quantity": qty, "price": price, "time_in_force": "GTC"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+}
+
+/// Runs the `redline` binary off the engine's thread (it blocks until the command ends).
+async fn redline(args: Vec<String>, token: Option<&'static str>) -> Output {
+    actix_rt::task::spawn_blocking(move || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
+        cmd.args(&args).env_remove("REDLINE_API_TOKEN");
+        if let Some(token) = token {
+            cmd.env("REDLINE_API_TOKEN", token);
+        }
+        cmd.output().expect("redline runs")
+    })
+    .await
+    .unwrap()
+}
+
+fn json_out(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[actix_rt::test]
+async fn redline_stop_and_resume_drive_a_running_engine() {
+    let t = TestEngine::start_with(test_config(&[]), ApiToken::new(Some(TOKEN))).await;
+    rest(&t, "cli-btc", "BTCUSDT", "59000", "0.001").await;
+    rest(&t, "cli-sol", "SOLUSDT", "140", "1").await;
+
+    // Without the token the engine refuses, and the CLI says so with a non-zero exit.
+    let stop = |extra: &[&str]| {
+        let mut v: Vec<String> = ["stop", "--url", t.base.as_str(), "--reason", "cli test"]
+            .map(String::from)
+            .to_vec();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let out = redline(stop(&[]), None).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(!t.engine.latch.is_engaged());
+
+    // The token from the environment, as an operator would export it.
+    let out = redline(stop(&["--flatten", "--operator", "dave"]), Some(TOKEN)).await;
+    assert!(out.status.success(), "{out:?}");
+    let answer = json_out(&out);
+    assert_eq!(answer["halted"], true, "{answer}");
+    assert_eq!(answer["stop"]["by"], "dave");
+    assert_eq!(answer["cancelled"].as_array().unwrap().len(), 2, "{answer}");
+    assert!(t.sim.open_order_views(None).unwrap().is_empty());
+    assert!(t.engine.latch.is_engaged());
+
+    let resume = vec![
+        "resume".to_string(),
+        "--url".into(),
+        t.base.clone(),
+        "--token".into(),
+        TOKEN.into(),
+        "--reason".into(),
+        "cli all clear".into(),
+    ];
+    let out = redline(resume, None).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_out(&out)["trading_state"], "active");
+    assert!(!t.engine.latch.is_engaged());
+    t.stop().await;
+}
+
+#[actix_rt::test]
+async fn the_client_reports_refusals_and_unreachable_engines() {
+    let t = TestEngine::start_with(test_config(&[]), ApiToken::new(Some(TOKEN))).await;
+    let wrong = ControlClient::new(&t.base, Some("wrong".into()), "cli").unwrap();
+    match wrong.stop(false, None).await {
+        Err(ClientError::Refused { status, .. }) => assert_eq!(status, 401),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let right = ControlClient::new(&t.base, Some(TOKEN.into()), "cli").unwrap();
+    assert_eq!(
+        right.stop(false, Some("x")).await.unwrap()["stop"]["by"],
+        "cli"
+    );
+    t.stop().await;
+    let gone = ControlClient::new("http://127.0.0.1:9", None, "cli").unwrap();
+    assert!(matches!(
+        gone.resume("x").await,
+        Err(ClientError::Unreachable { .. })
+    ));
+}
+
+#[actix_rt::test]
+async fn shutdown_leaves_open_orders_unless_told_to_cancel_them() {
+    let t = TestEngine::start_with(test_config(&[]), ApiToken::new(Some(TOKEN))).await;
+    rest(&t, "sd-btc", "BTCUSDT", "59000", "0.001").await;
+    rest(&t, "sd-eth", "ETHUSDT", "2900", "0.1").await;
+    let kept = t.engine.shutdown(false).await;
+    assert!(kept.cancelled.is_empty() && kept.failed.is_empty());
+    assert_eq!(t.sim.open_order_views(None).unwrap().len(), 2);
+
+    let report = t.engine.shutdown(true).await;
+    assert_eq!(report.cancelled.len(), 2, "{report:?}");
+    assert!(report.failed.is_empty());
+    assert!(t.sim.open_order_views(None).unwrap().is_empty());
+    assert!(!t.engine.latch.is_engaged(), "shutdown is not a stop");
+    t.stop().await;
+}
+
+#[cfg(unix)]
+#[actix_rt::test]
+async fn redline_run_exits_cleanly_on_sigterm() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = fresh_data_dir();
+    let child = Command::new(env!("CARGO_BIN_EXE_redline"))
+        .args(["run", "--bind", &format!("127.0.0.1:{port}")])
+        .env("REDLINE__STORAGE__DATA_DIR", &dir)
+        .env("REDLINE__SIM__FEED_INTERVAL_MS", "0")
+        .env("REDLINE__REDIS__URL", "")
+        .env_remove("REDLINE_API_TOKEN")
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("redline run starts");
+    redline::exchange::ensure_tls();
+    let http = reqwest::Client::new();
+    let ready = format!("http://127.0.0.1:{port}/ready");
+    let started = std::time::Instant::now();
+    while http.get(&ready).send().await.is_err() {
+        assert!(
+            started.elapsed() < crate::support::WAIT_LIMIT,
+            "redline run never came up"
+        );
+        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let out = actix_rt::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{logs}");
+    assert!(
+        logs.contains("SIGTERM") && logs.contains("redline stopped"),
+        "{logs}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
