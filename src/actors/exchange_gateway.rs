@@ -3,6 +3,10 @@
 //! request went, and turns the venue's push stream into messages: order reports go to the order
 //! router, prices to the market view and the position actors.
 //!
+//! The emergency stop's requests ([`CancelAll`], [`EmergencySubmit`]) skip the limiter and the
+//! breaker, and while the stop is latched every ordinary [`Submit`] is refused here, the last
+//! check before the venue.
+//!
 //! When the push stream ends, the gateway stops; its supervisor restarts it, it subscribes again
 //! and tells the router to re-query every open order, so nothing that happened meanwhile is lost.
 

@@ -68,7 +68,15 @@ impl OrderRouter {
         } else {
             "external"
         };
-        let Some(order) = Order::adopt(report, strategy, self.clock.now()) else {
+        let now = self.clock.now();
+        if report.status.is_terminal() && now - report.ts > self.settings.order_retention {
+            // Most likely an order this engine held and already evicted: adopting it again
+            // would apply its fills a second time.
+            self.stats.unmatched_reports += 1;
+            tracing::warn!(id = %report.client_order_id, "report for an order that ended longer ago than orders are kept; not adopted");
+            return false;
+        }
+        let Some(order) = Order::adopt(report, strategy, now) else {
             self.stats.unmatched_reports += 1;
             tracing::warn!(id = %report.client_order_id, status = report.status.as_str(), "report for an order this engine does not hold, without its terms; left for reconciliation");
             return false;
