@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use redline::clock::SystemClock;
 use redline::config::{self, LogFormat};
-use redline::control::client::{ClientError, ControlClient};
+use redline::control::client::{CliCommand, ControlClient, run_cli};
 use redline::engine::Engine;
 use redline::exchange::sim_server::{self, SimServerSettings};
 use redline::web::{self, ApiToken};
@@ -109,45 +109,38 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(args),
         Command::SimExchange(args) => sim_exchange(args),
-        Command::Stop(args) => control(&args.engine, |c| async move {
-            c.stop(args.flatten, args.reason.as_deref()).await
-        }),
+        Command::Stop(args) => control(
+            &args.engine,
+            CliCommand::Stop {
+                flatten: args.flatten,
+                reason: args.reason.clone(),
+            },
+        ),
         Command::Resume(args) => control(
             &args.engine,
-            |c| async move { c.resume(&args.reason).await },
+            CliCommand::Resume {
+                reason: args.reason.clone(),
+            },
         ),
     }
 }
 
 /// Runs one control request, prints the answer, and exits non-zero unless it fully worked.
-fn control<F, Fut>(args: &EngineArgs, call: F) -> anyhow::Result<()>
-where
-    F: FnOnce(Arc<ControlClient>) -> Fut,
-    Fut: std::future::Future<Output = Result<serde_json::Value, ClientError>>,
-{
-    let client = Arc::new(ControlClient::new(
-        &args.url,
-        args.token.clone(),
-        &args.operator,
-    )?);
+fn control(args: &EngineArgs, command: CliCommand) -> anyhow::Result<()> {
+    let client = ControlClient::new(&args.url, args.token.clone(), &args.operator)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(call(client)) {
-        Ok(answer) => {
-            println!("{}", serde_json::to_string_pretty(&answer)?);
-            if answer["failed"].as_array().is_some_and(|f| !f.is_empty()) {
-                eprintln!("redline: some actions failed (see \"failed\"): act on them by hand");
-                std::process::exit(2);
-            }
-            Ok(())
-        }
-        Err(ClientError::Refused { status, body }) => {
-            println!("{}", serde_json::to_string_pretty(&body)?);
-            anyhow::bail!("the engine refused the request (HTTP {status})")
-        }
-        Err(e) => Err(e.into()),
+    let code = runtime.block_on(run_cli(
+        &client,
+        command,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ));
+    if code != 0 {
+        std::process::exit(code);
     }
+    Ok(())
 }
 
 fn sim_exchange(args: SimExchangeArgs) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! engine's control API, the JSON answer back.
 
 use serde_json::{Value, json};
+use std::io::Write;
 use std::time::Duration;
 
 /// How long the CLI waits for the engine: a stop cancels and flattens on every symbol, each
@@ -93,6 +94,66 @@ impl ControlClient {
                 status: status.as_u16(),
                 body,
             })
+        }
+    }
+}
+
+/// What `redline stop` / `redline resume` ask for.
+#[derive(Debug, Clone)]
+pub enum CliCommand {
+    Stop {
+        flatten: bool,
+        reason: Option<String>,
+    },
+    Resume {
+        reason: String,
+    },
+}
+
+/// Exit codes of `redline stop` / `redline resume`.
+pub const EXIT_OK: i32 = 0;
+/// The engine refused the request or could not be reached: nothing is known to have happened.
+pub const EXIT_FAILED: i32 = 1;
+/// The stop went through but something is listed under `failed`: a person must act on it.
+pub const EXIT_PARTIAL: i32 = 2;
+
+/// Runs one command for the CLI: writes the engine's JSON answer to `out`, a sentence about
+/// any failure to `err`, and answers the exit code.
+pub async fn run_cli(
+    client: &ControlClient,
+    command: CliCommand,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> i32 {
+    let answer = match command {
+        CliCommand::Stop { flatten, reason } => client.stop(flatten, reason.as_deref()).await,
+        CliCommand::Resume { reason } => client.resume(&reason).await,
+    };
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string());
+    // Writes to a closed stdout/stderr cannot be reported anywhere; the exit code still is.
+    match answer {
+        Ok(answer) => {
+            let _ = writeln!(out, "{}", pretty(&answer));
+            if answer["failed"].as_array().is_some_and(|f| !f.is_empty()) {
+                let _ = writeln!(
+                    err,
+                    "redline: trading is halted, but some actions failed (see \"failed\"): act on them by hand"
+                );
+                return EXIT_PARTIAL;
+            }
+            EXIT_OK
+        }
+        Err(ClientError::Refused { status, body }) => {
+            let _ = writeln!(out, "{}", pretty(&body));
+            let _ = writeln!(
+                err,
+                "redline: the engine refused the request (HTTP {status})"
+            );
+            EXIT_FAILED
+        }
+        Err(e) => {
+            let _ = writeln!(err, "redline: {e}");
+            EXIT_FAILED
         }
     }
 }

@@ -123,6 +123,8 @@ impl LatchStore for MemoryLatchStore {
 pub struct EmergencyLatch {
     /// Read on every order path; set before anything else when a stop comes in.
     engaged: AtomicBool,
+    /// Wakes whatever waits for the stop (orders waiting for the gateway's limiter).
+    engaged_signal: tokio::sync::Notify,
     record: Mutex<Option<StopRecord>>,
     store: Box<dyn LatchStore>,
 }
@@ -156,6 +158,7 @@ impl EmergencyLatch {
         }
         Self {
             engaged: AtomicBool::new(record.is_some()),
+            engaged_signal: tokio::sync::Notify::new(),
             record: Mutex::new(record),
             store,
         }
@@ -168,6 +171,18 @@ impl EmergencyLatch {
 
     pub fn is_engaged(&self) -> bool {
         self.engaged.load(Ordering::SeqCst)
+    }
+
+    /// Completes once the latch is engaged (at once if it is).
+    pub async fn engaged(&self) {
+        loop {
+            // Created before the check, so an engage between the two is not missed.
+            let signal = self.engaged_signal.notified();
+            if self.is_engaged() {
+                return;
+            }
+            signal.await;
+        }
     }
 
     pub fn record(&self) -> Option<StopRecord> {
@@ -184,6 +199,7 @@ impl EmergencyLatch {
     /// is returned for the caller to report.
     pub fn engage(&self, record: StopRecord) -> (StopRecord, bool, io::Result<()>) {
         let already = self.engaged.swap(true, Ordering::SeqCst);
+        self.engaged_signal.notify_waiters();
         let mut current = self.lock();
         match &*current {
             Some(first) if already => (first.clone(), true, Ok(())),

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::time::Duration;
 
-use crate::actors::exchange_gateway::{CancelAll, EmergencySubmit};
+use crate::actors::exchange_gateway::{CancelAll, EmergencySubmit, SettleSubmits};
 use crate::actors::messages::VenueUpdate;
 use crate::actors::position::GetPosition;
 use crate::actors::risk_gate::{EngageStop, GetRiskState, ReleaseStop, TradingState};
@@ -18,6 +18,8 @@ use super::{STOP_ORDER_PREFIX, StopRecord};
 
 /// How long one venue request of the stop may take before it is reported as failed.
 const VENUE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the stop waits for orders sent before it to be answered before cancelling.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a position actor may take to say what it holds before its last snapshot is used.
 const POSITION_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -261,7 +263,25 @@ pub async fn emergency_stop(engine: &Engine, req: StopRequest) -> StopReport {
     engine.risk.do_send(EngageStop {
         reason: stop.reason.clone(),
     });
-    // 3. Cancel everything, then 4. close what is held (cancels first release locked funds).
+    // 3. Orders already on their way to the venue when the latch engaged land first, so the
+    // cancel-all sees them (the sim answers at once; a real venue within its timeout).
+    let settle = engine.gateway.send(SettleSubmits {
+        within: SETTLE_TIMEOUT,
+    });
+    match tokio::time::timeout(SETTLE_TIMEOUT + Duration::from_secs(1), settle).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => failed.push(fail(
+            None,
+            "cancel_all",
+            format!("{n} order(s) sent before the stop were still unanswered; they may rest on the venue uncancelled: check open orders"),
+        )),
+        _ => failed.push(fail(
+            None,
+            "cancel_all",
+            "could not learn whether orders sent before the stop have landed: check open orders",
+        )),
+    }
+    // 4. Cancel everything, then 5. close what is held (cancels first release locked funds).
     let (cancelled, cancel_failures) = cancel_everywhere(engine).await;
     failed.extend(cancel_failures);
     let flattened = if req.flatten {

@@ -467,3 +467,48 @@ async fn a_stop_on_the_redis_control_channel_is_the_same_stop() {
     assert!(!t.engine.latch.is_engaged());
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn orders_waiting_for_the_gateways_pacing_never_leave_after_the_stop() {
+    let t = TestEngine::start(&[("REDLINE__GATEWAY__MAX_REQUESTS_PER_SECOND", "2")]).await;
+    let halted = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    for i in 0..10 {
+        let body = json!({"id": format!("paced-{i}"), "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"});
+        let (engine, halted, done) = (t.engine.clone(), halted.clone(), done.clone());
+        actix_rt::spawn(async move {
+            let (status, body) =
+                redline::web::signals::submit_signal(&engine, body.to_string().as_bytes()).await;
+            if status == 503 && body["reason"] == "trading_halted" {
+                halted.fetch_add(1, Ordering::SeqCst);
+            }
+            done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    // The limiter's burst of 2 goes out; the rest wait for their turn.
+    t.wait_for(
+        "the burst sent",
+        |t| async move { t.sim.order_count() >= 2 },
+    )
+    .await;
+    let (status, stop) = t.post("/v1/emergency-stop", r#"{"reason":"paced"}"#).await;
+    assert_eq!(status, 200, "{stop}");
+    assert_eq!(stop["failed"], json!([]), "nothing left unanswered: {stop}");
+    let sent = t.sim.order_count();
+    t.wait_for("every signal answered", |_| {
+        let done = done.clone();
+        async move { done.load(Ordering::SeqCst) == 10 }
+    })
+    .await;
+    assert_eq!(
+        t.sim.order_count(),
+        sent,
+        "no paced order left after the stop"
+    );
+    assert_eq!(
+        halted.load(Ordering::SeqCst) as u64,
+        10 - sent,
+        "the rest answered 503"
+    );
+    t.stop().await;
+}

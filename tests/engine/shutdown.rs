@@ -1,11 +1,13 @@
-//! The kill switch from the command line (`redline stop` / `redline resume` against a running
-//! engine), and shutdown: open orders stay unless configured to be cancelled, and `redline
+//! The kill switch from the command line (`redline stop` / `redline resume`, through the same
+//! function `main` calls, against a running engine), and shutdown: open orders stay unless configured to be cancelled, and `redline
 //! run` exits cleanly on SIGTERM.
 
-use redline::control::client::{ClientError, ControlClient};
+use redline::control::client::{
+    CliCommand, ClientError, ControlClient, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, run_cli,
+};
 use redline::web::ApiToken;
 use serde_json::{Value, json};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::support::{TestEngine, fresh_data_dir, test_config};
 
@@ -26,22 +28,12 @@ async fn rest(t: &TestEngine, id: &str, symbol: &str, price: &str, qty: &str) {
     assert_eq!(resp.status().as_u16(), 201);
 }
 
-/// Runs the `redline` binary off the engine's thread (it blocks until the command ends).
-async fn redline(args: Vec<String>, token: Option<&'static str>) -> Output {
-    actix_rt::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline"));
-        cmd.args(&args).env_remove("REDLINE_API_TOKEN");
-        if let Some(token) = token {
-            cmd.env("REDLINE_API_TOKEN", token);
-        }
-        cmd.output().expect("redline runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn json_out(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+/// `redline stop` / `redline resume` as `main` runs them, in process: (exit code, stdout JSON).
+async fn cli(base: &str, token: Option<&str>, operator: &str, command: CliCommand) -> (i32, Value) {
+    let client = ControlClient::new(base, token.map(String::from), operator).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_cli(&client, command, &mut out, &mut err).await;
+    (code, serde_json::from_slice(&out).unwrap_or(Value::Null))
 }
 
 #[actix_rt::test]
@@ -49,41 +41,30 @@ async fn redline_stop_and_resume_drive_a_running_engine() {
     let t = TestEngine::start_with(test_config(&[]), ApiToken::new(Some(TOKEN))).await;
     rest(&t, "cli-btc", "BTCUSDT", "59000", "0.001").await;
     rest(&t, "cli-sol", "SOLUSDT", "140", "1").await;
-
-    // Without the token the engine refuses, and the CLI says so with a non-zero exit.
-    let stop = |extra: &[&str]| {
-        let mut v: Vec<String> = ["stop", "--url", t.base.as_str(), "--reason", "cli test"]
-            .map(String::from)
-            .to_vec();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
+    let stop = |flatten| CliCommand::Stop {
+        flatten,
+        reason: Some("cli test".into()),
     };
-    let out = redline(stop(&[]), None).await;
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    // Without the token the engine refuses, and the CLI says so with exit code 1.
+    let (code, _) = cli(&t.base, None, "cli", stop(false)).await;
+    assert_eq!(code, EXIT_FAILED);
     assert!(!t.engine.latch.is_engaged());
 
-    // The token from the environment, as an operator would export it.
-    let out = redline(stop(&["--flatten", "--operator", "dave"]), Some(TOKEN)).await;
-    assert!(out.status.success(), "{out:?}");
-    let answer = json_out(&out);
+    let (code, answer) = cli(&t.base, Some(TOKEN), "dave", stop(true)).await;
+    assert_eq!(code, EXIT_OK, "{answer}");
     assert_eq!(answer["halted"], true, "{answer}");
     assert_eq!(answer["stop"]["by"], "dave");
     assert_eq!(answer["cancelled"].as_array().unwrap().len(), 2, "{answer}");
     assert!(t.sim.open_order_views(None).unwrap().is_empty());
     assert!(t.engine.latch.is_engaged());
 
-    let resume = vec![
-        "resume".to_string(),
-        "--url".into(),
-        t.base.clone(),
-        "--token".into(),
-        TOKEN.into(),
-        "--reason".into(),
-        "cli all clear".into(),
-    ];
-    let out = redline(resume, None).await;
-    assert!(out.status.success(), "{out:?}");
-    assert_eq!(json_out(&out)["trading_state"], "active");
+    let resume = CliCommand::Resume {
+        reason: "cli all clear".into(),
+    };
+    let (code, answer) = cli(&t.base, Some(TOKEN), "dave", resume).await;
+    assert_eq!(code, EXIT_OK, "{answer}");
+    assert_eq!(answer["trading_state"], "active");
     assert!(!t.engine.latch.is_engaged());
     t.stop().await;
 }
@@ -126,6 +107,8 @@ async fn shutdown_leaves_open_orders_unless_told_to_cancel_them() {
     t.stop().await;
 }
 
+/// Runs the real binary. Cargo builds it for this test; note that engineers sharing one
+/// CARGO_TARGET_DIR across branches can replace it with their branch's build mid-run.
 #[cfg(unix)]
 #[actix_rt::test]
 async fn redline_run_exits_cleanly_on_sigterm() {
@@ -172,4 +155,34 @@ async fn redline_run_exits_cleanly_on_sigterm() {
         "{logs}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[actix_rt::test]
+async fn a_stop_that_cannot_be_persisted_still_halts_and_the_cli_exits_2() {
+    let dir = fresh_data_dir();
+    let dir_str = dir.to_string_lossy().into_owned();
+    let config = test_config(&[("REDLINE__STORAGE__DATA_DIR", dir_str.as_str())]);
+    let t = TestEngine::start_with(config, ApiToken::new(Some(TOKEN))).await;
+    // The data directory's place is taken by a file: the stop cannot be written down.
+    std::fs::write(&dir, b"not a directory").unwrap();
+    let stop = CliCommand::Stop {
+        flatten: false,
+        reason: Some("disk trouble".into()),
+    };
+    let (code, answer) = cli(&t.base, Some(TOKEN), "erin", stop).await;
+    assert_eq!(code, EXIT_PARTIAL, "{answer}");
+    assert_eq!(answer["halted"], true);
+    assert_eq!(answer["failed"][0]["action"], "persist", "{answer}");
+    assert!(t.engine.latch.is_engaged(), "halted in memory regardless");
+    let resp = t
+        .http
+        .post(format!("{}/v1/signals", t.base))
+        .bearer_auth(TOKEN)
+        .json(&json!({"id": "x", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.001"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 503, "signals are refused");
+    t.stop().await;
+    let _ = std::fs::remove_file(&dir);
 }

@@ -276,7 +276,17 @@ impl OrderRouter {
             act.stats.orders_sent += 1;
             let sent = act.gateway.send(Submit(request));
             Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {
-                let outcome = act.on_submitted(id, answer, ctx);
+                let mut outcome = act.on_submitted(id, answer, ctx);
+                if matches!(outcome, SubmitOutcome::ExchangeFailed { .. }) && act.latch.is_engaged()
+                {
+                    // Held back by the gateway because the emergency stop engaged meanwhile.
+                    outcome = SubmitOutcome::Unavailable {
+                        reason: RiskReason::TradingHalted.as_str(),
+                        detail:
+                            "trading is halted: emergency stop (lifted only by POST /v1/resume)"
+                                .into(),
+                    };
+                }
                 if let Some(signal) = &signal
                     && outcome.is_retryable()
                 {
