@@ -206,34 +206,26 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
     actix_rt::System::new().block_on(async move {
         let mode = config.mode;
-        let shutdown = config.shutdown.clone();
         let engine = Engine::launch(config, Arc::new(SystemClock))
             .await
             .map_err(anyhow::Error::msg)?;
-        let redis = redline::bus::spawn_for(&engine);
         tracing::info!(%addr, ?mode, token = token.is_set(), "redline listening");
-        let server = web::serve(listener, engine.clone(), token, workers)?;
-        let handle = server.handle();
-        let mut serving = actix_rt::spawn(server);
-        tokio::select! {
-            ended = &mut serving => {
-                tracing::error!(result = ?ended, "HTTP server ended by itself; shutting down");
-                drop(redis);
-            }
-            signal = shutdown_signal() => {
-                // Intake stops: Redis first (no new signals or commands), then HTTP, which
-                // lets the requests in flight finish within shutdown.timeout_secs.
-                tracing::info!(signal = ?signal, "shutting down: intake stopped, finishing requests in flight");
-                drop(redis);
-                handle.stop(true).await;
-                if let Ok(Err(e)) = serving.await {
-                    tracing::error!(error = %e, "HTTP server ended with an error");
+        let signal = async {
+            match shutdown_signal().await {
+                Ok(name) => name.to_string(),
+                Err(e) => {
+                    // Without signal handling the engine could only be killed: refuse to run.
+                    tracing::error!(error = %e, "cannot listen for SIGTERM/SIGINT");
+                    format!("signal handling failed: {e}")
                 }
             }
-        }
-        let report = engine.shutdown(shutdown.cancel_open_orders).await;
+        };
+        let report = engine.serve_until(listener, token, workers, signal).await?;
         if !report.failed.is_empty() {
-            tracing::error!(failed = report.failed.len(), "shutdown could not cancel every open order");
+            tracing::error!(
+                failed = report.failed.len(),
+                "shutdown could not cancel every open order"
+            );
         }
         tracing::info!("redline stopped");
         Ok(())

@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod breaker;
 mod emergency;
+mod emergency_load;
 mod pipeline;
 mod redis_bus;
 mod risk;

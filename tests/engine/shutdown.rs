@@ -2,12 +2,13 @@
 //! function `main` calls, against a running engine), and shutdown: open orders stay unless configured to be cancelled, and `redline
 //! run` exits cleanly on SIGTERM.
 
+use redline::clock::ManualClock;
 use redline::control::client::{
     CliCommand, ClientError, ControlClient, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, run_cli,
 };
+use redline::engine::Engine;
 use redline::web::ApiToken;
 use serde_json::{Value, json};
-use std::process::Command;
 
 use crate::support::{TestEngine, fresh_data_dir, test_config};
 
@@ -107,54 +108,55 @@ async fn shutdown_leaves_open_orders_unless_told_to_cancel_them() {
     t.stop().await;
 }
 
-/// Runs the real binary. Cargo builds it for this test; note that engineers sharing one
-/// CARGO_TARGET_DIR across branches can replace it with their branch's build mid-run.
-#[cfg(unix)]
 #[actix_rt::test]
-async fn redline_run_exits_cleanly_on_sigterm() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = fresh_data_dir();
-    let child = Command::new(env!("CARGO_BIN_EXE_redline"))
-        .args(["run", "--bind", &format!("127.0.0.1:{port}")])
-        .env("REDLINE__STORAGE__DATA_DIR", &dir)
-        .env("REDLINE__SIM__FEED_INTERVAL_MS", "0")
-        .env("REDLINE__REDIS__URL", "")
-        .env_remove("REDLINE_API_TOKEN")
-        .env_remove("REDIS_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("redline run starts");
+async fn serving_stops_on_the_shutdown_signal_and_cancels_open_orders_if_configured() {
+    let config = test_config(&[("REDLINE__SHUTDOWN__CANCEL_OPEN_ORDERS", "true")]);
+    let engine = Engine::start(config, ManualClock::new(chrono::Utc::now())).unwrap();
+    let sim = engine.sim.clone().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = {
+        let engine = engine.clone();
+        actix_rt::spawn(async move {
+            let signal = async move {
+                let _ = rx.await;
+                "test signal".to_string()
+            };
+            engine
+                .serve_until(listener, ApiToken::default(), 1, signal)
+                .await
+        })
+    };
     redline::exchange::ensure_tls();
     let http = reqwest::Client::new();
-    let ready = format!("http://127.0.0.1:{port}/ready");
     let started = std::time::Instant::now();
-    while http.get(&ready).send().await.is_err() {
+    while http.get(format!("{base}/ready")).send().await.is_err() {
         assert!(
             started.elapsed() < crate::support::WAIT_LIMIT,
-            "redline run never came up"
+            "never came up"
         );
-        actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        actix_rt::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let out = actix_rt::task::spawn_blocking(move || child.wait_with_output())
+    let resp = http
+        .post(format!("{base}/v1/signals"))
+        .json(
+            &json!({"id": "sd-1", "symbol": "ETHUSDT", "action": "buy", "order_type": "limit",
+            "quantity": "0.1", "price": "2900", "time_in_force": "GTC"}),
+        )
+        .send()
         .await
-        .unwrap()
         .unwrap();
-    let logs =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{logs}");
+    assert_eq!(resp.status().as_u16(), 201);
+
+    tx.send(()).unwrap();
+    let report = serving.await.unwrap().unwrap();
+    assert_eq!(report.cancelled.len(), 1, "{report:?}");
+    assert!(sim.open_order_views(None).unwrap().is_empty());
     assert!(
-        logs.contains("SIGTERM") && logs.contains("redline stopped"),
-        "{logs}"
+        http.get(format!("{base}/ready")).send().await.is_err(),
+        "the HTTP server is gone"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[actix_rt::test]
