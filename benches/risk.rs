@@ -172,6 +172,7 @@ fn actor_sample() {
             clock.clone(),
             events,
             sup,
+            Arc::new(redline::control::EmergencyLatch::in_memory()),
         )
         .start();
         gate.send(redline::actors::risk_gate::AttachAccount(

@@ -66,6 +66,23 @@ pub enum EngineEvent {
         by: String,
         ts: DateTime<Utc>,
     },
+    /// An operator pulled the kill switch: trading is halted (latched) and what was cancelled,
+    /// flattened and failed is counted here (the full answer went to the caller).
+    EmergencyStop {
+        by: String,
+        reason: String,
+        flatten: bool,
+        cancelled: usize,
+        flattened: usize,
+        failed: usize,
+        ts: DateTime<Utc>,
+    },
+    /// `POST /v1/resume` (or the Redis `resume` command) lifted the emergency stop.
+    EmergencyStopLifted {
+        by: String,
+        reason: String,
+        ts: DateTime<Utc>,
+    },
     ActorRestarted {
         actor: &'static str,
         restarts: u64,

@@ -16,6 +16,8 @@
 //! - [`engine`]: starts the actors in order and hands out their addresses.
 //! - [`web`]: the HTTP API (one `configure()` for server and tests) and its OpenAPI document.
 //! - [`bus`]: the Redis bridge (signals in, events out); [`events`]: the in-process event bus.
+//! - [`control`]: the emergency stop (latched across restarts) and resume, shared by HTTP,
+//!   the CLI and the Redis control channel.
 //! - [`config`]: defaults, file and environment overrides, validation.
 //! - [`risk`]: pre-trade risk limits, the pure checks, and the book the risk gate decides from.
 //! - [`market`]: last prices (a read-mostly view); [`clock`]: injected time.
@@ -32,6 +34,7 @@ pub mod actors;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod domain;
 pub mod engine;
 pub mod events;

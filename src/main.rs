@@ -1,6 +1,7 @@
-//! The `redline` binary: `redline run` (the default) starts the engine; `redline sim-exchange`
-//! serves the simulated venue over Binance Spot's protocol (REST, WebSocket API, market
-//! streams) for testing a Binance client against it.
+//! The `redline` binary: `redline run` (the default) starts the engine; `redline stop` and
+//! `redline resume` pull and release the kill switch of a running engine; `redline
+//! sim-exchange` serves the simulated venue over Binance Spot's protocol (REST, WebSocket API,
+//! market streams) for testing a Binance client against it.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 use redline::clock::SystemClock;
 use redline::config::{self, LogFormat};
+use redline::control::client::{CliCommand, ControlClient, run_cli};
 use redline::engine::Engine;
 use redline::exchange::sim_server::{self, SimServerSettings};
 use redline::web::{self, ApiToken};
@@ -33,6 +35,47 @@ enum Command {
     /// REDLINE_SIM_API_KEY / REDLINE_SIM_API_SECRET (local-only defaults "redline-sim-key" /
     /// "redline-sim-secret" when unset).
     SimExchange(SimExchangeArgs),
+    /// Emergency stop of a running engine: halt trading (latched until `redline resume`),
+    /// cancel every open order, and with --flatten close every position. Prints the engine's
+    /// JSON answer; exits 1 if the engine could not be reached or refused, 2 if the stop
+    /// went through but something could not be cancelled or flattened (see `failed`).
+    Stop(StopArgs),
+    /// Lift an emergency stop: trading becomes active again.
+    Resume(ResumeArgs),
+}
+
+#[derive(clap::Args)]
+struct EngineArgs {
+    /// The engine's HTTP address.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The engine's API token (sent as a bearer token).
+    #[arg(long, env = "REDLINE_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Who is acting, recorded by the engine.
+    #[arg(long, default_value = "cli")]
+    operator: String,
+}
+
+#[derive(clap::Args)]
+struct StopArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Also close every position with market orders.
+    #[arg(long)]
+    flatten: bool,
+    /// Why (recorded).
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ResumeArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Why trading may go on (required, recorded).
+    #[arg(long)]
+    reason: String,
 }
 
 #[derive(clap::Args)]
@@ -66,7 +109,38 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
         Command::Run(args) => run(args),
         Command::SimExchange(args) => sim_exchange(args),
+        Command::Stop(args) => control(
+            &args.engine,
+            CliCommand::Stop {
+                flatten: args.flatten,
+                reason: args.reason.clone(),
+            },
+        ),
+        Command::Resume(args) => control(
+            &args.engine,
+            CliCommand::Resume {
+                reason: args.reason.clone(),
+            },
+        ),
     }
+}
+
+/// Runs one control request, prints the answer, and exits non-zero unless it fully worked.
+fn control(args: &EngineArgs, command: CliCommand) -> anyhow::Result<()> {
+    let client = ControlClient::new(&args.url, args.token.clone(), &args.operator)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let code = runtime.block_on(run_cli(
+        &client,
+        command,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ));
+    if code != 0 {
+        std::process::exit(code);
+    }
+    Ok(())
 }
 
 fn sim_exchange(args: SimExchangeArgs) -> anyhow::Result<()> {
@@ -135,12 +209,44 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let engine = Engine::launch(config, Arc::new(SystemClock))
             .await
             .map_err(anyhow::Error::msg)?;
-        let _redis = redline::bus::spawn_for(&engine);
         tracing::info!(%addr, ?mode, token = token.is_set(), "redline listening");
-        web::serve(listener, engine, token, workers)?.await?;
+        let signal = async {
+            match shutdown_signal().await {
+                Ok(name) => name.to_string(),
+                Err(e) => {
+                    // Without signal handling the engine could only be killed: refuse to run.
+                    tracing::error!(error = %e, "cannot listen for SIGTERM/SIGINT");
+                    format!("signal handling failed: {e}")
+                }
+            }
+        };
+        let report = engine.serve_until(listener, token, workers, signal).await?;
+        if !report.failed.is_empty() {
+            tracing::error!(
+                failed = report.failed.len(),
+                "shutdown could not cancel every open order"
+            );
+        }
         tracing::info!("redline stopped");
         Ok(())
     })
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; answers which.
+async fn shutdown_signal() -> std::io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT"),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "ctrl-c")
+    }
 }
 
 fn init_tracing(format: LogFormat, level: &str) {

@@ -3,6 +3,10 @@
 //! request went, and turns the venue's push stream into messages: order reports go to the order
 //! router, prices to the market view and the position actors.
 //!
+//! The emergency stop's requests ([`CancelAll`], [`EmergencySubmit`]) skip the limiter and the
+//! breaker, and while the stop is latched every ordinary [`Submit`] is refused here, the last
+//! check before the venue.
+//!
 //! When the push stream ends, the gateway stops; its supervisor restarts it, it subscribes again
 //! and tells the router to re-query every open order, so nothing that happened meanwhile is lost.
 
@@ -14,7 +18,10 @@ use futures_util::stream;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::Notify;
 
+use crate::control::EmergencyLatch;
 use crate::domain::{
     ClientOrderId, OcoRequest, OrderListReport, OrderReport, OrderRequest, Symbol,
 };
@@ -72,6 +79,67 @@ pub struct FetchOpenOrders;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AttachReconciler(pub Recipient<Reconcile>);
+/// Cancels every open order and order list on a symbol, for the emergency stop and shutdown.
+/// Skips the pacing limiter (it must not wait behind a backlog; the adapter still honours a
+/// venue ban) and never asks the circuit breaker (a stop must work while it is open).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<OrderReport>, ExchangeError>")]
+pub struct CancelAll {
+    pub symbol: Symbol,
+}
+
+/// An order the emergency stop sends (a market order closing a position): like [`CancelAll`]
+/// it skips the limiter and the breaker, and it passes while the latch refuses every [`Submit`].
+#[derive(Message)]
+#[rtype(result = "Result<OrderReport, ExchangeError>")]
+pub struct EmergencySubmit(pub OrderRequest);
+
+/// Waits (at most `within`) until every [`Submit`] already handed to the adapter has been
+/// answered; answers how many are still out. The emergency stop asks this before cancelling,
+/// so an order that was on its way when the latch engaged is on the venue, and cancelled.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct SettleSubmits {
+    pub within: std::time::Duration,
+}
+
+/// Submits handed to the adapter and not answered yet.
+#[derive(Debug, Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Counts one submit in flight until dropped (answered, or its future dropped).
+struct InFlightGuard(Arc<InFlight>);
+
+impl InFlightGuard {
+    fn new(in_flight: &Arc<InFlight>) -> Self {
+        in_flight.count.fetch_add(1, Ordering::SeqCst);
+        Self(in_flight.clone())
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl InFlight {
+    async fn settled(&self) {
+        loop {
+            // Created before the check, so a wake-up between the two is not lost.
+            let idle = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
 
 /// Connects the gateway to the order router; the push stream starts then, so no report is
 /// pushed before someone can take it.
@@ -90,17 +158,35 @@ pub struct ExchangeGateway {
     positions: Arc<PositionRegistry>,
     market: Arc<MarketView>,
     supervision: Arc<Supervision>,
+    /// The last check before the venue: while an emergency stop is latched no [`Submit`]
+    /// leaves, whatever was approved before it.
+    latch: Arc<EmergencyLatch>,
+    /// Submits sent and not answered: what a cancel-all could miss if it ran now.
+    in_flight: Arc<InFlight>,
+}
+
+/// The parts of the engine the gateway reports to and reads.
+pub struct GatewayDeps {
+    pub breaker: Addr<CircuitBreaker>,
+    pub positions: Arc<PositionRegistry>,
+    pub market: Arc<MarketView>,
+    pub supervision: Arc<Supervision>,
+    pub latch: Arc<EmergencyLatch>,
 }
 
 impl ExchangeGateway {
     pub fn new(
         exchange: Arc<dyn Exchange>,
         max_requests_per_second: u32,
-        breaker: Addr<CircuitBreaker>,
-        positions: Arc<PositionRegistry>,
-        market: Arc<MarketView>,
-        supervision: Arc<Supervision>,
+        deps: GatewayDeps,
     ) -> Self {
+        let GatewayDeps {
+            breaker,
+            positions,
+            market,
+            supervision,
+            latch,
+        } = deps;
         let limiter = NonZeroU32::new(max_requests_per_second)
             .map(|n| Arc::new(RateLimiter::direct(Quota::per_second(n))));
         Self {
@@ -112,6 +198,8 @@ impl ExchangeGateway {
             positions,
             market,
             supervision,
+            latch,
+            in_flight: Arc::default(),
         }
     }
 
@@ -155,6 +243,36 @@ impl ExchangeGateway {
             result
         })
     }
+
+    /// A new order through the limiter, sent only if no emergency stop engaged meanwhile: the
+    /// venue call is made after the limiter lets it go (waiting for the limiter ends early when
+    /// the stop engages), so an order queued for pacing when the stop comes never leaves.
+    fn submit(&self, order: OrderRequest) -> ResponseFuture<Result<OrderReport, ExchangeError>> {
+        let (limiter, breaker) = (self.limiter.clone(), self.breaker.clone());
+        let (exchange, latch) = (self.exchange.clone(), self.latch.clone());
+        let guard = InFlightGuard::new(&self.in_flight);
+        Box::pin(async move {
+            let _counted = guard;
+            if let Some(limiter) = limiter {
+                tokio::select! {
+                    _ = limiter.until_ready() => {}
+                    _ = latch.engaged() => {}
+                }
+            }
+            if latch.is_engaged() {
+                tracing::warn!(id = %order.client_order_id, "order not sent: emergency stop engaged");
+                return Err(not_sent_stopped());
+            }
+            let result = exchange.submit(order).await;
+            let venue_ok = !matches!(&result, Err(e) if e.is_venue_failure());
+            breaker.do_send(RecordOutcome { venue_ok });
+            result
+        })
+    }
+}
+
+fn not_sent_stopped() -> ExchangeError {
+    ExchangeError::Connectivity("not sent: emergency stop engaged".into())
 }
 
 impl Actor for ExchangeGateway {
@@ -235,7 +353,39 @@ impl Handler<Submit> for ExchangeGateway {
     type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
 
     fn handle(&mut self, msg: Submit, _: &mut Context<Self>) -> Self::Result {
-        self.request(move |ex| ex.submit(msg.0))
+        if self.latch.is_engaged() {
+            tracing::warn!(id = %msg.0.client_order_id, "order not sent: emergency stop engaged");
+            return Box::pin(std::future::ready(Err(not_sent_stopped())));
+        }
+        self.submit(msg.0)
+    }
+}
+
+impl Handler<SettleSubmits> for ExchangeGateway {
+    type Result = ResponseFuture<usize>;
+
+    fn handle(&mut self, msg: SettleSubmits, _: &mut Context<Self>) -> Self::Result {
+        let in_flight = self.in_flight.clone();
+        Box::pin(async move {
+            let _ = tokio::time::timeout(msg.within, in_flight.settled()).await;
+            in_flight.count.load(Ordering::SeqCst)
+        })
+    }
+}
+
+impl Handler<EmergencySubmit> for ExchangeGateway {
+    type Result = ResponseFuture<Result<OrderReport, ExchangeError>>;
+
+    fn handle(&mut self, msg: EmergencySubmit, _: &mut Context<Self>) -> Self::Result {
+        self.exchange.submit(msg.0)
+    }
+}
+
+impl Handler<CancelAll> for ExchangeGateway {
+    type Result = ResponseFuture<Result<Vec<OrderReport>, ExchangeError>>;
+
+    fn handle(&mut self, msg: CancelAll, _: &mut Context<Self>) -> Self::Result {
+        self.exchange.cancel_all(msg.symbol)
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
+use crate::control::EmergencyLatch;
 use crate::domain::{ClientOrderId, Fill};
 use crate::events::{EngineEvent, EventBus};
 use crate::exchange::filters::Instruments;
@@ -26,6 +27,11 @@ use super::messages::RiskRefusal;
 use super::supervisor::Supervision;
 
 pub use crate::risk::TradingState;
+
+/// The halt reason an emergency stop shows.
+pub fn stop_reason(reason: &str) -> String {
+    format!("emergency stop: {reason}")
+}
 
 /// May this order go out? Approval counts it as sent and reserves what it may use.
 #[derive(Message)]
@@ -55,6 +61,21 @@ pub struct MessageSent;
 #[rtype(result = "()")]
 pub struct SetTradingState {
     pub state: TradingState,
+    pub reason: String,
+}
+
+/// An emergency stop is latched (see [`crate::control`]): halt with its reason. Only
+/// [`ReleaseStop`] lifts it; `SetTradingState` cannot while the latch is engaged.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EngageStop {
+    pub reason: String,
+}
+
+/// The emergency stop was lifted (`POST /v1/resume`): trading becomes active.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseStop {
     pub reason: String,
 }
 
@@ -98,6 +119,8 @@ pub struct RiskGate {
     supervision: Arc<Supervision>,
     account: Option<Recipient<FetchBalances>>,
     changes: VecDeque<LimitsChange>,
+    /// Read on every check, so an emergency stop refuses orders still queued in this mailbox.
+    latch: Arc<EmergencyLatch>,
 }
 
 impl RiskGate {
@@ -108,15 +131,21 @@ impl RiskGate {
         clock: SharedClock,
         events: EventBus,
         supervision: Arc<Supervision>,
+        latch: Arc<EmergencyLatch>,
     ) -> Self {
+        let mut risk = RiskState::new(limits, instruments);
+        if let Some(stop) = latch.record() {
+            risk.halt_for_stop(stop_reason(&stop.reason));
+        }
         Self {
-            risk: RiskState::new(limits, instruments),
+            risk,
             market,
             clock,
             events,
             supervision,
             account: None,
             changes: VecDeque::new(),
+            latch,
         }
     }
 
@@ -199,6 +228,15 @@ impl Handler<CheckOrder> for RiskGate {
     type Result = Result<(), RiskRefusal>;
 
     fn handle(&mut self, msg: CheckOrder, _: &mut Context<Self>) -> Self::Result {
+        if let Some(stop) = self.latch.record().filter(|_| self.latch.is_engaged()) {
+            return Err(RiskRefusal {
+                reason: crate::actors::messages::RiskReason::TradingHalted,
+                detail: format!(
+                    "trading is halted: {} (lifted only by POST /v1/resume)",
+                    stop_reason(&stop.reason)
+                ),
+            });
+        }
         let last = self
             .market
             .last(&msg.0.order.symbol)
@@ -238,7 +276,35 @@ impl Handler<SetTradingState> for RiskGate {
     type Result = ();
 
     fn handle(&mut self, msg: SetTradingState, _: &mut Context<Self>) {
+        if self.latch.is_engaged() && msg.state != TradingState::Halted {
+            tracing::warn!(state = msg.state.as_str(), reason = %msg.reason, "trading state not changed: an emergency stop is latched (POST /v1/resume lifts it)");
+            return;
+        }
         if let Some(effect) = self.risk.set_state(msg.state, msg.reason) {
+            self.publish(effect);
+        }
+    }
+}
+
+impl Handler<EngageStop> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, msg: EngageStop, _: &mut Context<Self>) {
+        if let Some(effect) = self.risk.halt_for_stop(stop_reason(&msg.reason)) {
+            self.publish(effect);
+        }
+    }
+}
+
+impl Handler<ReleaseStop> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseStop, _: &mut Context<Self>) {
+        if self.latch.is_engaged() {
+            tracing::error!("ReleaseStop while the latch is still engaged; ignored");
+            return;
+        }
+        if let Some(effect) = self.risk.set_state(TradingState::Active, msg.reason) {
             self.publish(effect);
         }
     }
@@ -249,7 +315,14 @@ impl Handler<GetRiskState> for RiskGate {
 
     fn handle(&mut self, _: GetRiskState, _: &mut Context<Self>) -> Self::Result {
         let changes = self.changes.iter().cloned().collect();
-        MessageResult(self.risk.report(self.clock.now(), changes))
+        let mut report = self.risk.report(self.clock.now(), changes);
+        // The latch blocks orders before this mailbox reaches its `EngageStop`: show it.
+        if let Some(stop) = self.latch.record().filter(|_| self.latch.is_engaged()) {
+            report.trading_state = TradingState::Halted;
+            report.halt_reason = Some(stop_reason(&stop.reason));
+            report.halt_code = Some("trading_halted");
+        }
+        MessageResult(report)
     }
 }
 

@@ -28,6 +28,7 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub supervisor: SupervisorConfig,
     pub redis: RedisConfig,
+    pub shutdown: ShutdownConfig,
     pub exchange: ExchangeConfig,
     pub storage: StorageConfig,
     pub reconcile: ReconcileConfig,
@@ -104,6 +105,18 @@ pub struct RedisConfig {
     pub url: String,
     pub signal_channel: String,
     pub event_channel: String,
+    /// Operator commands (emergency stop, resume). Unauthenticated, like all of pub/sub:
+    /// whoever can PUBLISH to Redis can stop (and resume) trading.
+    pub control_channel: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// How long requests in flight may take to finish after SIGTERM/SIGINT.
+    pub timeout_secs: u64,
+    /// Cancel every open order on the way out (open orders otherwise stay on the venue).
+    pub cancel_open_orders: bool,
 }
 
 /// Reconciliation with the venue (see `actors::reconciler`).
@@ -129,11 +142,12 @@ pub enum ExternalOrders {
     Cancel,
 }
 
-/// Where the journal lives.
+/// Where what must survive a restart lives: the journal and the emergency-stop latch.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Directory of the embedded SQLite journal (`journal.db`), created if missing.
+    /// Directory of the embedded SQLite journal (`journal.db`) and the emergency-stop latch
+    /// (`emergency-stop.json`), created if missing.
     pub data_dir: String,
     /// A `postgres://` URL to journal to PostgreSQL instead (`DATABASE_URL` sets it too);
     /// empty = SQLite under `data_dir`.
@@ -229,9 +243,15 @@ impl Config {
         for (name, value) in [
             ("redis.signal_channel", &self.redis.signal_channel),
             ("redis.event_channel", &self.redis.event_channel),
+            ("redis.control_channel", &self.redis.control_channel),
         ] {
             check(!value.is_empty(), format!("{name}: must not be empty"));
         }
+        check(
+            self.redis.control_channel != self.redis.signal_channel
+                && self.redis.control_channel != self.redis.event_channel,
+            "redis.control_channel: must differ from the signal and event channels".into(),
+        );
         if !self.redis.url.is_empty() {
             check(
                 redis::IntoConnectionInfo::into_connection_info(self.redis.url.as_str()).is_ok(),

@@ -11,7 +11,7 @@ mod units;
 
 pub use ids::{ClientOrderId, SignalId, Symbol};
 pub use order::{
-    Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderType, Side, TimeInForce,
+    Fill, Order, OrderReport, OrderRequest, OrderStatus, OrderTerms, OrderType, Side, TimeInForce,
     positive_qty, price_for, stop_for,
 };
 pub use order_list::{

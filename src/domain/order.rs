@@ -375,6 +375,21 @@ pub struct OrderReport {
     pub cumulative_quote: Decimal,
     pub fills: Vec<Fill>,
     pub ts: DateTime<Utc>,
+    /// What the order asked for, when the venue says (Binance's ACK answers do not): enough
+    /// to adopt an order this engine did not place (see [`Order::adopt`]).
+    pub terms: Option<OrderTerms>,
+}
+
+/// An order's terms as the venue reports them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderTerms {
+    pub side: Side,
+    pub order_type: OrderType,
+    pub time_in_force: TimeInForce,
+    /// The original quantity.
+    pub quantity: Qty,
+    /// Limit price; `None` for market orders.
+    pub price: Option<Price>,
 }
 
 /// An order as the engine tracks it from intent to a terminal state.
@@ -454,6 +469,42 @@ impl Order {
             updated_at: now,
             applied_trade_ids: Vec::new(),
         }
+    }
+
+    /// An order the venue reports but this engine does not hold (placed by the emergency stop,
+    /// by hand on the venue, or by an earlier run), built from the report's terms, with no fill
+    /// applied yet: fold the same report in with [`Order::apply_report`] to take its fills, once.
+    /// Without terms, a report that carries fills still gives the side (the order is then
+    /// recorded as a market order for what executed); otherwise `None`.
+    pub fn adopt(report: &OrderReport, strategy: &str, now: DateTime<Utc>) -> Option<Self> {
+        let terms = match &report.terms {
+            Some(t) => t.clone(),
+            None => OrderTerms {
+                side: report.fills.first()?.side,
+                order_type: OrderType::Market,
+                time_in_force: TimeInForce::Gtc,
+                quantity: report.executed_qty,
+                price: None,
+            },
+        };
+        let request = OrderRequest {
+            client_order_id: report.client_order_id.clone(),
+            symbol: report.symbol.clone(),
+            side: terms.side,
+            order_type: terms.order_type,
+            quantity: terms.quantity,
+            price: terms.price,
+            time_in_force: terms.time_in_force,
+            // The venue's terms do not carry these; an adopted conditional order shows none.
+            stop_price: None,
+            trailing_delta: None,
+            quote_quantity: None,
+        };
+        let mut order = Self::new(&request, None, Some(strategy.to_string()), now);
+        order.status = OrderStatus::Unknown;
+        order.created_at = report.ts.min(now);
+        order.updated_at = order.created_at;
+        Some(order)
     }
 
     /// Folds a venue report into the order and returns the fills not applied before.
@@ -536,6 +587,7 @@ mod tests {
             cumulative_quote: d(quote),
             fills,
             ts: Utc::now(),
+            terms: None,
         }
     }
 
@@ -638,5 +690,26 @@ mod tests {
         order.status = OrderStatus::Unknown;
         order.apply_report(&report(OrderStatus::New, "0", "0", vec![]));
         assert_eq!(order.status, OrderStatus::New);
+    }
+
+    #[test]
+    fn an_adopted_order_takes_its_terms_and_its_fills_once() {
+        let mut report = report(OrderStatus::Filled, "1", "100", vec![fill(9, "1", "100")]);
+        report.terms = Some(OrderTerms {
+            side: Side::Sell,
+            order_type: OrderType::Market,
+            time_in_force: TimeInForce::Gtc,
+            quantity: Qty(d("1")),
+            price: None,
+        });
+        let mut order = Order::adopt(&report, "emergency", Utc::now()).unwrap();
+        assert_eq!((order.side, order.quantity), (Side::Sell, Qty(d("1"))));
+        assert_eq!(order.strategy.as_deref(), Some("emergency"));
+        assert_eq!(order.apply_report(&report).len(), 1);
+        assert_eq!(order.apply_report(&report).len(), 0);
+        assert_eq!(order.status, OrderStatus::Filled);
+
+        let bare = self::report(OrderStatus::New, "0", "0", vec![]);
+        assert!(Order::adopt(&bare, "external", Utc::now()).is_none());
     }
 }

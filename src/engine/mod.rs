@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::actors::circuit_breaker::CircuitBreaker;
-use crate::actors::exchange_gateway::{AttachReconciler, AttachRouter, ExchangeGateway};
+use crate::actors::exchange_gateway::{
+    AttachReconciler, AttachRouter, ExchangeGateway, GatewayDeps,
+};
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
 use crate::actors::reconciler::Reconciler;
@@ -15,6 +17,7 @@ use crate::actors::risk_gate::{AttachAccount, RiskGate, SetTradingState};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
+use crate::control::{EmergencyLatch, FileLatchStore};
 use crate::domain::{Price, Qty};
 use crate::events::EventBus;
 use crate::exchange::Exchange;
@@ -26,6 +29,9 @@ use crate::market::MarketView;
 use crate::risk::TradingState;
 
 mod live;
+mod shutdown;
+
+pub use shutdown::ShutdownReport;
 
 /// A running engine. Cheap to clone; every field is an address or a shared view.
 #[derive(Clone)]
@@ -43,6 +49,8 @@ pub struct Engine {
     pub gateway: Addr<ExchangeGateway>,
     /// The venue adapter the gateway talks through (read-only uses: its name and status).
     pub exchange: Arc<dyn Exchange>,
+    /// The emergency stop, loaded from `storage.data_dir` at start (a stop survives restarts).
+    pub latch: Arc<EmergencyLatch>,
     /// The simulated exchange, in paper mode (for `/v1/sim/...` and tests).
     pub sim: Option<SimExchange>,
     /// The journal, when the engine was launched with one (`Engine::launch`).
@@ -150,6 +158,9 @@ impl Engine {
         recovered: Recovered,
     ) -> Self {
         let config = Arc::new(config);
+        let latch = Arc::new(EmergencyLatch::load(Box::new(FileLatchStore::in_dir(
+            std::path::Path::new(&config.storage.data_dir),
+        ))));
         let events = match &journal {
             Some(j) => EventBus::with_journal(j.writer.clone().recipient()),
             None => EventBus::new(),
@@ -184,26 +195,28 @@ impl Engine {
         };
         let risk = {
             let instruments = instruments.clone();
-            let (limits, m, clk, ev, sup) = (
+            let (limits, m, clk, ev, sup, l) = (
                 config.risk.clone(),
                 market.clone(),
                 clock.clone(),
                 events.clone(),
                 supervision.clone(),
+                latch.clone(),
             );
-            Supervisor::start(move |_| RiskGate::new(limits, &instruments, m, clk, ev, sup))
+            Supervisor::start(move |_| RiskGate::new(limits, &instruments, m, clk, ev, sup, l))
         };
         supervision.set_escalation(risk.clone().recipient());
         let gateway = {
-            let (b, p, m, sup) = (
-                breaker.clone(),
-                positions.clone(),
-                market.clone(),
-                supervision.clone(),
-            );
+            let deps = GatewayDeps {
+                breaker: breaker.clone(),
+                positions: positions.clone(),
+                market: market.clone(),
+                supervision: supervision.clone(),
+                latch: latch.clone(),
+            };
             let rate = config.gateway.max_requests_per_second;
             let exchange = exchange.clone();
-            Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, b, p, m, sup))
+            Supervisor::start(move |_| ExchangeGateway::new(exchange, rate, deps))
         };
         let router = {
             let settings = RouterSettings {
@@ -223,6 +236,7 @@ impl Engine {
                 gateway: gateway.clone(),
                 supervision: supervision.clone(),
                 journal: journal.as_ref().map(|j| j.writer.clone()),
+                latch: latch.clone(),
             };
             let orders = recovered.orders;
             Supervisor::start(move |_| {
@@ -272,6 +286,7 @@ impl Engine {
             breaker,
             gateway,
             exchange,
+            latch,
             sim,
             journal,
             reconciler,

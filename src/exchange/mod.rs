@@ -64,6 +64,11 @@ impl ExchangeError {
     pub fn is_venue_failure(&self) -> bool {
         !matches!(self, ExchangeError::Rejected { .. })
     }
+
+    /// Binance's -2011 "Unknown order sent.", which a cancel-all answers when nothing is open.
+    pub fn is_nothing_to_cancel(&self) -> bool {
+        matches!(self, ExchangeError::Rejected { code, .. } if *code == CODE_CANCEL_REJECTED)
+    }
 }
 
 /// Installs rustls' `ring` crypto provider for the process (once; later calls do nothing).
@@ -155,6 +160,10 @@ pub trait Exchange: Send + Sync + 'static {
         symbol: Symbol,
         id: ClientOrderId,
     ) -> BoxFuture<Result<OrderReport, ExchangeError>>;
+    /// Cancels every open order and order list on `symbol` (Binance's `DELETE openOrders`),
+    /// answering with the cancelled orders; nothing open is `Ok` and empty. The cancels are
+    /// also pushed like any other. Used by the emergency stop and by shutdown.
+    fn cancel_all(&self, symbol: Symbol) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>>;
     fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>>;
     fn balances(&self) -> BoxFuture<Result<Vec<Balance>, ExchangeError>>;
     /// The last price of every symbol the venue trades (Binance's `ticker/price`).

@@ -25,7 +25,9 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
         ),
         E::RiskLimitsChanged { ts, .. } => (EntryKind::LimitChange, *ts),
         E::Discrepancy { ts, .. } => (EntryKind::Discrepancy, *ts),
-        E::Reconciled { ts, .. } => (EntryKind::ControlAction, *ts),
+        E::Reconciled { ts, .. }
+        | E::EmergencyStop { ts, .. }
+        | E::EmergencyStopLifted { ts, .. } => (EntryKind::ControlAction, *ts),
         E::BreakerChanged { ts, .. }
         | E::TradingStateChanged { ts, .. }
         | E::StrategyPaused { ts, .. }
@@ -48,7 +50,10 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
             symbol,
             ..
         } => entry = entry.order(client_order_id).symbol(symbol),
-        E::RiskLimitsChanged { by, .. } | E::StrategyResumed { by, .. } => entry = entry.by(by),
+        E::RiskLimitsChanged { by, .. }
+        | E::StrategyResumed { by, .. }
+        | E::EmergencyStop { by, .. }
+        | E::EmergencyStopLifted { by, .. } => entry = entry.by(by),
         _ => {}
     }
     entry

@@ -366,6 +366,18 @@ impl RiskState {
         Some(Effect::StateChanged { state, reason })
     }
 
+    /// Halts for an emergency stop: the reason is replaced even if already halted, so what
+    /// the gate shows and refuses with names the stop.
+    pub fn halt_for_stop(&mut self, reason: String) -> Option<Effect> {
+        let effect = self.set_state(TradingState::Halted, reason.clone());
+        self.halt_reason = Some(reason.clone());
+        self.halt_cause = RiskReason::TradingHalted;
+        effect.or(Some(Effect::StateChanged {
+            state: TradingState::Halted,
+            reason,
+        }))
+    }
+
     pub fn resume_strategy(&mut self, strategy: &str) -> bool {
         self.strategies.resume(strategy)
     }

@@ -3,6 +3,7 @@
 //! the tests; decimals render as JSON strings.
 
 mod auth;
+mod control;
 mod error;
 mod openapi;
 mod order_lists;
@@ -68,6 +69,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/risk/strategies/{strategy}/resume",
                     web::post().to(risk::resume_strategy),
                 )
+                .route(
+                    "/emergency-stop",
+                    web::post().to(control::post_emergency_stop),
+                )
+                .route("/resume", web::post().to(control::post_resume))
                 .route("/sim/price", web::post().to(sim::set_price)),
         )
         .default_service(web::to(error::not_found));
@@ -89,14 +95,17 @@ pub fn check_bind(addr: std::net::SocketAddr, token: &ApiToken) -> Result<(), St
     }
 }
 
-/// Starts the HTTP server on an already-bound listener (port 0 in tests). The returned server
-/// stops on SIGINT/SIGTERM, or when its handle is told to.
+/// Starts the HTTP server on an already-bound listener (port 0 in tests). It does not watch
+/// for signals: the caller stops it through its handle (`redline run` does on SIGINT/SIGTERM,
+/// after stopping the other intake), and a graceful stop lets requests in flight finish
+/// within `shutdown.timeout_secs`.
 pub fn serve(
     listener: TcpListener,
     engine: Engine,
     token: ApiToken,
     workers: usize,
 ) -> std::io::Result<Server> {
+    let shutdown_timeout = engine.config.shutdown.timeout_secs;
     let (engine, token) = app_data(engine, token);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -106,6 +115,8 @@ pub fn serve(
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("redline::http"))
             .configure(configure)
     })
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout)
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);

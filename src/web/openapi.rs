@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use utoipa::OpenApi;
 
-use super::{order_lists, orders, portfolio, reconcile, risk, signals, sim, status};
+use super::{control, order_lists, orders, portfolio, reconcile, risk, signals, sim, status};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,12 +31,16 @@ use super::{order_lists, orders, portfolio, reconcile, risk, signals, sim, statu
         risk::resume_strategy,
         reconcile::post_reconcile,
         reconcile::get_reconcile,
+        control::post_emergency_stop,
+        control::post_resume,
     ),
     components(schemas(
         crate::risk::RiskConfig,
         crate::risk::GroupLimit,
         crate::risk::LimitsPatch,
         risk::StateInput,
+        control::StopInput,
+        control::ResumeInput,
     ))
 )]
 pub struct ApiDoc;

@@ -18,7 +18,7 @@ use super::ApiError;
 const OPERATOR_HEADER: &str = "x-redline-operator";
 const MAX_OPERATOR_LEN: usize = 64;
 
-fn operator(req: &HttpRequest) -> Result<String, ApiError> {
+pub(super) fn operator(req: &HttpRequest) -> Result<String, ApiError> {
     match req.headers().get(OPERATOR_HEADER).map(|h| h.to_str()) {
         None => Ok("api".into()),
         Some(Ok(v))
@@ -85,7 +85,8 @@ pub struct StateInput {
 
 #[utoipa::path(post, path = "/v1/risk/state", request_body = StateInput,
     responses((status = 200, description = "`{trading_state, halt_reason}` after the change"),
-              (status = 400, description = "`{error, field}`"), (status = 401)))]
+              (status = 400, description = "`{error, field}`"), (status = 401),
+              (status = 409, description = "An emergency stop is in force: only `POST /v1/resume` lifts it")))]
 pub async fn post_state(
     engine: web::Data<Engine>,
     req: HttpRequest,
@@ -115,6 +116,14 @@ pub async fn post_state(
         Some(r) => format!("{r} (by {by})"),
         None => format!("set by {by}"),
     };
+    if state != TradingState::Halted
+        && let Some(stop) = engine.latch.record().filter(|_| engine.latch.is_engaged())
+    {
+        return Err(ApiError::Conflict(format!(
+            "an emergency stop is in force ({}, by {} at {}): only POST /v1/resume lifts it",
+            stop.reason, stop.by, stop.at
+        )));
+    }
     engine.risk.send(SetTradingState { state, reason }).await?;
     let report = engine.risk.send(GetRiskState).await?;
     Ok(HttpResponse::Ok().json(json!({

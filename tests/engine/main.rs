@@ -5,6 +5,8 @@ mod support;
 
 mod bad_input;
 mod breaker;
+mod emergency;
+mod emergency_load;
 mod journal;
 mod order_lists;
 mod order_types;
@@ -13,4 +15,5 @@ mod reconcile;
 mod redis_bus;
 mod risk;
 mod safety;
+mod shutdown;
 mod supervision;

@@ -208,3 +208,39 @@ async fn manual_orders_can_be_placed_listed_and_cancelled() {
     assert_dec(s(&usdt, "locked"), "0", "cancel released the reservation");
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn an_order_placed_outside_redline_is_adopted_and_its_fills_reach_the_position() {
+    use redline::domain::{ClientOrderId, OrderRequest, OrderType, Qty, Side, Symbol, TimeInForce};
+    let t = TestEngine::start(&[]).await;
+    let external = OrderRequest {
+        client_order_id: ClientOrderId::new("by-hand-1").unwrap(),
+        symbol: Symbol::new("SOLUSDT").unwrap(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        quantity: Qty("3".parse().unwrap()),
+        price: None,
+        time_in_force: TimeInForce::Gtc,
+        stop_price: None,
+        trailing_delta: None,
+        quote_quantity: None,
+    };
+    t.sim.submit_order(external).unwrap();
+    t.wait_for("external fill applied", |t| async move {
+        t.position("SOLUSDT").await["fill_count"] == 1
+    })
+    .await;
+    assert_dec(
+        s(&t.position("SOLUSDT").await, "quantity"),
+        "2.997",
+        "3 less the fee",
+    );
+    let order = t.order("by-hand-1").await;
+    assert_eq!(order["strategy"], "external", "{order}");
+    assert_eq!(order["status"], "FILLED", "{order}");
+    assert_eq!(order["side"], "buy");
+    let (_, status) = t.get("/v1/status").await;
+    let text = status.to_string();
+    assert!(text.contains("\"adopted_orders\":1"), "{status}");
+    t.stop().await;
+}

@@ -45,12 +45,18 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
             "REDLINE__GATEWAY__MAX_REQUESTS_PER_SECOND".into(),
             "0".into(),
         ),
-        // Each test journals to a SQLite file of its own.
-        (
-            "REDLINE__STORAGE__DATA_DIR".into(),
-            temp_data_dir().to_string_lossy().into_owned(),
-        ),
     ];
+    // Every engine keeps its journal and emergency-stop latch in a directory of its own, unless
+    // the test names one (to restart on the same data).
+    if !overrides
+        .iter()
+        .any(|(k, _)| *k == "REDLINE__STORAGE__DATA_DIR")
+    {
+        env.push((
+            "REDLINE__STORAGE__DATA_DIR".into(),
+            fresh_data_dir().to_string_lossy().into_owned(),
+        ));
+    }
     env.extend(
         overrides
             .iter()
@@ -59,15 +65,13 @@ pub fn test_config(overrides: &[(&str, &str)]) -> Config {
     config::load(None, env).expect("test config is valid")
 }
 
-/// A fresh directory under the system temp dir, unique per call.
-pub fn temp_data_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    std::env::temp_dir().join(format!(
-        "redline-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
+/// An empty directory under the system's temp dir, unique to this process and call.
+pub fn fresh_data_dir() -> std::path::PathBuf {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("redline-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 impl TestEngine {
@@ -178,9 +182,10 @@ impl TestEngine {
         }
     }
 
+    /// Stops the HTTP server and flushes the journal. The data directory stays (a test may
+    /// restart on it); it is under the system's temp dir.
     pub async fn stop(self) {
-        let dir = self.stop_keeping_data().await;
-        let _ = std::fs::remove_dir_all(dir);
+        self.stop_keeping_data().await;
     }
 
     /// Stops the HTTP server and flushes the journal, leaving the data directory for a

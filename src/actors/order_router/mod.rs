@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
+use crate::control::EmergencyLatch;
 use crate::domain::{
     Action, ClientOrderId, DomainError, Order, OrderReport, OrderRequest, OrderStatus, OrderType,
     Price, Qty, Side, Signal, SignalId, Symbol, TimeInForce,
@@ -98,8 +99,12 @@ pub struct RouterStats {
     pub invalid: u64,
     pub refused: u64,
     pub fills_applied: u64,
-    /// Venue reports for orders this engine does not hold (external or already evicted).
+    /// Venue reports for orders this engine does not hold and could not adopt (no terms and
+    /// no fills to learn the side from).
     pub unmatched_reports: u64,
+    /// Orders the engine did not place itself, taken over from their first report (the
+    /// emergency stop's closing orders, orders placed on the venue by hand).
+    pub adopted_orders: u64,
     pub orders_in_memory: usize,
     pub open_orders: usize,
 }
@@ -134,6 +139,9 @@ pub struct OrderRouter {
     gateway: Addr<ExchangeGateway>,
     supervision: Arc<Supervision>,
     journal: Option<Addr<JournalWriter>>,
+    /// Checked again just before an approved order is handed to the gateway, so approvals
+    /// still queued when an emergency stop comes in are not sent.
+    latch: Arc<EmergencyLatch>,
     orders: HashMap<ClientOrderId, Order>,
     /// Ids claimed by an order still passing the breaker and risk gate, so a second request
     /// with the same id cannot slip in while the first awaits.
@@ -169,6 +177,7 @@ pub struct RouterDeps {
     /// Where order intents are committed before they are sent; `None` runs without a journal
     /// (benchmarks, unit tests).
     pub journal: Option<Addr<JournalWriter>>,
+    pub latch: Arc<EmergencyLatch>,
 }
 
 type Outcome = ResponseActFuture<OrderRouter, SubmitOutcome>;
@@ -191,6 +200,7 @@ impl OrderRouter {
             gateway: d.gateway,
             supervision: d.supervision,
             journal: d.journal,
+            latch: d.latch,
             orders: HashMap::new(),
             reserved: HashSet::new(),
             live: HashMap::new(),
@@ -385,6 +395,7 @@ impl Handler<ResolveNotAtVenue> for OrderRouter {
             cumulative_quote: order.cumulative_quote,
             fills: Vec::new(),
             ts: self.clock.now(),
+            terms: None,
         };
         if let Some(order) = self.orders.get_mut(&msg.0) {
             order.reason = Some("the venue has no such order: it was never placed".into());

@@ -278,6 +278,18 @@ impl OrderRouter {
                 }
                 return done(outcome);
             }
+            if act.latch.is_engaged() {
+                // Approved before the emergency stop, not yet sent: it never leaves.
+                act.risk.do_send(OrderDone(id.clone()));
+                if let Some(signal) = &signal {
+                    act.forget_signal(signal);
+                }
+                return done(SubmitOutcome::Unavailable {
+                    reason: RiskReason::TradingHalted.as_str(),
+                    detail: "trading is halted: emergency stop (lifted only by POST /v1/resume)"
+                        .into(),
+                });
+            }
             let order = Order::new(&request, signal.clone(), strategy, act.clock.now());
             act.publish_order(&order);
             act.orders.insert(id.clone(), order);
@@ -306,10 +318,20 @@ impl OrderRouter {
                 Ok(gateway.send(Submit(request)).await)
             };
             Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {
-                let outcome = match answer {
+                let mut outcome = match answer {
                     Ok(answer) => act.on_submitted(id, answer, ctx),
                     Err(detail) => act.not_recorded(id, detail),
                 };
+                if matches!(outcome, SubmitOutcome::ExchangeFailed { .. }) && act.latch.is_engaged()
+                {
+                    // Held back by the gateway because the emergency stop engaged meanwhile.
+                    outcome = SubmitOutcome::Unavailable {
+                        reason: RiskReason::TradingHalted.as_str(),
+                        detail:
+                            "trading is halted: emergency stop (lifted only by POST /v1/resume)"
+                                .into(),
+                    };
+                }
                 if let Some(signal) = &signal
                     && outcome.is_retryable()
                 {

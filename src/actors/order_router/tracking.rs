@@ -2,6 +2,7 @@
 //! queries that resolve UNKNOWN orders and resynchronise after a reconnect, and eviction.
 
 use super::*;
+use crate::control::STOP_ORDER_PREFIX;
 
 impl OrderRouter {
     /// Queries one order and folds the answer in.
@@ -53,16 +54,51 @@ impl OrderRouter {
         });
     }
 
-    /// Folds a venue report into its order and forwards each fill not seen before.
-    pub(super) fn apply_report(&mut self, report: &OrderReport) {
-        let Some(order) = self.orders.get_mut(&report.client_order_id) else {
+    /// Takes over an order the venue reports but this engine does not hold: the emergency
+    /// stop's closing orders (`rl-stop-...`, strategy `emergency`) and anything placed outside
+    /// redline (strategy `external`). Its fills then reach the positions and the risk gate
+    /// like any other, once each. `false` if the report says too little to build an order.
+    fn adopt(&mut self, report: &OrderReport) -> bool {
+        let strategy = if report
+            .client_order_id
+            .as_str()
+            .starts_with(STOP_ORDER_PREFIX)
+        {
+            "emergency"
+        } else {
+            "external"
+        };
+        let now = self.clock.now();
+        if report.status.is_terminal() && now - report.ts > self.settings.order_retention {
+            // Most likely an order this engine held and already evicted: adopting it again
+            // would apply its fills a second time.
             self.stats.unmatched_reports += 1;
-            // Until reconciliation adopts such orders, make a fill nobody tracks impossible to miss.
-            if report.fills.is_empty() {
-                tracing::warn!(id = %report.client_order_id, status = report.status.as_str(), "report for an order this engine does not hold");
-            } else {
-                tracing::error!(id = %report.client_order_id, fills = report.fills.len(), "FILLS for an order this engine does not hold: positions may differ from the venue until reconciled");
-            }
+            tracing::warn!(id = %report.client_order_id, "report for an order that ended longer ago than orders are kept; not adopted");
+            return false;
+        }
+        let Some(order) = Order::adopt(report, strategy, now) else {
+            self.stats.unmatched_reports += 1;
+            tracing::warn!(id = %report.client_order_id, status = report.status.as_str(), "report for an order this engine does not hold, without its terms; left for reconciliation");
+            return false;
+        };
+        self.stats.adopted_orders += 1;
+        tracing::warn!(id = %report.client_order_id, symbol = %report.symbol, strategy, status = report.status.as_str(), fills = report.fills.len(), "adopted an order this engine did not place");
+        let id = order.client_order_id.clone();
+        self.live
+            .entry(order.symbol.clone())
+            .or_default()
+            .insert(id.clone());
+        self.orders.insert(id, order);
+        true
+    }
+
+    /// Folds a venue report into its order (adopting an order it does not hold) and forwards
+    /// each fill not seen before.
+    pub(super) fn apply_report(&mut self, report: &OrderReport) {
+        if !self.orders.contains_key(&report.client_order_id) && !self.adopt(report) {
+            return;
+        }
+        let Some(order) = self.orders.get_mut(&report.client_order_id) else {
             return;
         };
         let was_terminal = order.status.is_terminal();

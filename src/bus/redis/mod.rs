@@ -8,6 +8,9 @@
 //! - **Publisher**: follows the [`EventBus`] and PUBLISHes every [`EngineEvent`] as JSON to
 //!   [`RedisConfig::event_channel`].
 //!
+//! - **Control** ([`control`], started by the engine): operator commands (emergency stop,
+//!   resume) on [`RedisConfig::control_channel`], on a connection of their own.
+//!
 //! A Redis outage never stops the engine: connection errors are logged (with the URL's
 //! credentials stripped) and retried with exponential backoff; while the publisher is
 //! disconnected, bus events are drained and counted as dropped rather than buffered. Redis
@@ -93,6 +96,8 @@ impl Counters {
 pub struct RedisBridge {
     subscriber: JoinHandle<()>,
     publisher: JoinHandle<()>,
+    /// The operator-command listener ([`control`]), when the engine started one.
+    control: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
 }
 
@@ -102,10 +107,19 @@ impl RedisBridge {
         self.counters.snapshot()
     }
 
-    /// Stops both tasks now.
+    /// Adds the control-channel listener, stopped with the rest.
+    pub fn with_control(mut self, listener: JoinHandle<()>) -> Self {
+        self.control = Some(listener);
+        self
+    }
+
+    /// Stops every task now.
     pub fn abort(&self) {
         self.subscriber.abort();
         self.publisher.abort();
+        if let Some(control) = &self.control {
+            control.abort();
+        }
         self.counters
             .subscriber_connected
             .store(false, Ordering::Relaxed);
@@ -147,6 +161,7 @@ pub fn spawn_redis_bridge(config: RedisConfig, submit: SubmitFn, events: EventBu
     RedisBridge {
         subscriber,
         publisher,
+        control: None,
         counters,
     }
 }
@@ -453,6 +468,10 @@ fn redact_url(url: &str) -> String {
         .map_or(before_query, |(_, after)| after);
     format!("{scheme}://{host_and_path}")
 }
+
+pub mod control;
+
+pub use control::{ControlCommand, ControlFn, spawn_control_listener};
 
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,7 @@ fn config(url: &str, signal_channel: &str, event_channel: &str) -> RedisConfig {
         url: url.to_owned(),
         signal_channel: signal_channel.to_owned(),
         event_channel: event_channel.to_owned(),
+        control_channel: format!("{signal_channel}:control"),
     }
 }
 

@@ -213,12 +213,6 @@ impl BinanceExchange {
         });
     }
 
-    /// Cancels every open order (and order list) on `symbol`: `DELETE /api/v3/openOrders`.
-    pub fn cancel_all(&self, symbol: Symbol) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
-        let rest = self.inner.rest.clone();
-        Box::pin(async move { endpoints::cancel_all(&rest, &symbol).await })
-    }
-
     /// Request counters and any ban, for metrics.
     pub fn limits_snapshot(&self) -> LimitsSnapshot {
         self.inner.rest.limits().snapshot()
@@ -321,6 +315,17 @@ impl Exchange for BinanceExchange {
     ) -> BoxFuture<Result<OrderReport, ExchangeError>> {
         let rest = self.inner.rest.clone();
         Box::pin(async move { endpoints::query(&rest, &symbol, &id).await })
+    }
+
+    /// `DELETE /api/v3/openOrders`: every open order and order list on `symbol`.
+    fn cancel_all(&self, symbol: Symbol) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
+        let rest = self.inner.rest.clone();
+        Box::pin(async move {
+            match endpoints::cancel_all(&rest, &symbol).await {
+                Err(e) if e.is_nothing_to_cancel() => Ok(Vec::new()),
+                other => other,
+            }
+        })
     }
 
     fn open_orders(&self) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {

@@ -210,6 +210,8 @@ pub struct ExecutionReport {
     pub quantity: Decimal,
     #[serde(rename = "p")]
     pub price: Decimal,
+    #[serde(rename = "f", default)]
+    pub time_in_force: Option<String>,
     #[serde(rename = "g", default)]
     pub order_list_id: i64,
     /// The order's own client id when this event is a cancel; empty otherwise.

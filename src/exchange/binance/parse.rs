@@ -11,7 +11,7 @@ use super::models::{
 };
 use crate::domain::{
     ClientOrderId, ContingencyType, Fill, ListOrderStatus, ListStatusType, OrderListReport,
-    OrderReport, OrderStatus, Price, Qty, Side, Symbol,
+    OrderReport, OrderStatus, OrderTerms, OrderType, Price, Qty, Side, Symbol, TimeInForce,
 };
 use crate::exchange::{Balance, ExchangeEvent};
 
@@ -33,6 +33,44 @@ pub fn status(s: WireStatus) -> OrderStatus {
         WireStatus::Expired | WireStatus::ExpiredInMatch => OrderStatus::Expired,
         WireStatus::Other => OrderStatus::Unknown,
     }
+}
+
+/// Binance's order type → the engine's; types the engine does not place (stop, take-profit...)
+/// are `None`. LIMIT_MAKER is a limit order that may only rest.
+pub fn order_type(s: &str) -> Option<OrderType> {
+    match s {
+        "LIMIT" | "LIMIT_MAKER" => Some(OrderType::Limit),
+        "MARKET" => Some(OrderType::Market),
+        _ => None,
+    }
+}
+
+/// Binance's time in force; missing or unknown reads as GTC (what LIMIT_MAKER and MARKET mean).
+pub fn time_in_force(s: Option<&str>) -> TimeInForce {
+    match s {
+        Some("IOC") => TimeInForce::Ioc,
+        Some("FOK") => TimeInForce::Fok,
+        _ => TimeInForce::Gtc,
+    }
+}
+
+/// An order's terms from the fields a report carries, when all that is needed is there. A
+/// zero price (Binance's rendering of "none") is no price.
+fn terms(
+    side: Option<Side>,
+    order_type: Option<&str>,
+    tif: Option<&str>,
+    quantity: Option<rust_decimal::Decimal>,
+    price: Option<rust_decimal::Decimal>,
+) -> Option<OrderTerms> {
+    let order_type = self::order_type(order_type?)?;
+    Some(OrderTerms {
+        side: side?,
+        order_type,
+        time_in_force: time_in_force(tif),
+        quantity: Qty(quantity.filter(|q| q.is_sign_positive() && !q.is_zero())?),
+        price: price.filter(|p| !p.is_zero()).map(Price),
+    })
 }
 
 fn symbol(s: &str) -> Result<Symbol, String> {
@@ -87,6 +125,13 @@ pub fn order_report(o: &WireOrder, side: Option<Side>) -> Result<OrderReport, St
         cumulative_quote: o.cummulative_quote_qty.unwrap_or_default(),
         fills,
         ts,
+        terms: terms(
+            o.side.or(side),
+            o.order_type.as_deref(),
+            o.time_in_force.as_deref(),
+            o.orig_qty,
+            o.price,
+        ),
     })
 }
 
@@ -147,6 +192,13 @@ pub fn execution_report(e: &ExecutionReport) -> Result<OrderReport, String> {
         cumulative_quote: e.cumulative_quote,
         fills,
         ts,
+        terms: terms(
+            Some(e.side),
+            Some(&e.order_type),
+            e.time_in_force.as_deref(),
+            Some(e.quantity),
+            Some(e.price),
+        ),
     })
 }
 

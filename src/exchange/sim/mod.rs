@@ -464,6 +464,20 @@ impl Exchange for SimExchange {
         Box::pin(ready(venue.cancel(&symbol, &id, now, subscribers)))
     }
 
+    fn cancel_all(&self, symbol: Symbol) -> BoxFuture<Result<Vec<OrderReport>, ExchangeError>> {
+        let now = chrono::Utc::now();
+        let mut guard = self.lock();
+        let Shared {
+            venue, subscribers, ..
+        } = &mut *guard;
+        let result = match venue.cancel_all(&symbol, None, now, subscribers) {
+            Ok(cancelled) => Ok(cancelled.into_iter().map(|(report, _)| report).collect()),
+            Err(e) if e.is_nothing_to_cancel() => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
+        Box::pin(ready(result))
+    }
+
     fn query(
         &self,
         symbol: Symbol,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::account::{Account, AccountError};
 use super::views::OrderView;
-use crate::domain::{Fill, OrderReport, OrderRequest, OrderStatus, Price, Qty, Side};
+use crate::domain::{Fill, OrderReport, OrderRequest, OrderStatus, OrderTerms, Price, Qty, Side};
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{CODE_BAD_SYMBOL, CODE_INVALID_MESSAGE, ExchangeError};
 
@@ -83,6 +83,13 @@ impl OrderRecord {
             cumulative_quote: self.cumulative_quote,
             fills,
             ts: self.updated,
+            terms: Some(OrderTerms {
+                side: self.request.side,
+                order_type: self.request.order_type,
+                time_in_force: self.request.time_in_force,
+                quantity: self.request.quantity,
+                price: self.request.price,
+            }),
         }
     }
 

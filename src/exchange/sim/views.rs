@@ -13,8 +13,8 @@ use super::order::{OrderRecord, bad_symbol, rejected};
 use super::venue::{EventSink, Venue};
 use super::{Shared, SimExchange};
 use crate::domain::{
-    ClientOrderId, Fill, OrderListReport, OrderRequest, OrderStatus, OrderType, Price, Qty, Side,
-    Symbol, TimeInForce,
+    ClientOrderId, Fill, OrderListReport, OrderReport, OrderRequest, OrderStatus, OrderType, Price,
+    Qty, Side, Symbol, TimeInForce,
 };
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{Balance, CODE_CANCEL_REJECTED, CODE_NO_SUCH_ORDER, ExchangeError};
@@ -187,15 +187,15 @@ impl Venue {
         Ok(views)
     }
 
-    /// Cancels every open order on `symbol`, oldest first. Binance answers -2011 "Unknown
-    /// order sent." when there is none.
+    /// Cancels every open order on `symbol`, oldest first, pushing each cancel like any other.
+    /// Binance answers -2011 "Unknown order sent." when there is none.
     pub fn cancel_all(
         &mut self,
         symbol: &Symbol,
         cancel_id: Option<&ClientOrderId>,
         now: DateTime<Utc>,
         sink: &mut impl EventSink,
-    ) -> Result<Vec<OrderView>, ExchangeError> {
+    ) -> Result<Vec<(OrderReport, OrderView)>, ExchangeError> {
         let open: Vec<u64> = self
             .open_views(Some(symbol))?
             .iter()
@@ -213,7 +213,7 @@ impl Venue {
         Ok(open
             .iter()
             .filter_map(|id| self.orders.get(id))
-            .map(|r| r.view())
+            .map(|r| (r.report(Vec::new()), r.view()))
             .collect())
     }
 
@@ -276,7 +276,8 @@ impl SimExchange {
         let Shared {
             venue, subscribers, ..
         } = &mut *guard;
-        venue.cancel_all(symbol, cancel_id.as_ref(), now, subscribers)
+        let cancelled = venue.cancel_all(symbol, cancel_id.as_ref(), now, subscribers)?;
+        Ok(cancelled.into_iter().map(|(_, view)| view).collect())
     }
 
     /// Runs the checks a new order must pass on its own (symbol, trading, prices,
