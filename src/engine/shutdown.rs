@@ -65,8 +65,15 @@ impl Engine {
         for f in &failed {
             tracing::error!(symbol = ?f.symbol, action = f.action, error = %f.error, "shutdown: could not cancel open orders");
         }
-        // The journal flush goes here once the journal writer is part of the engine: every
-        // entry recorded so far must be committed before the process exits.
+        // Every entry recorded so far (the cancels above included) is committed before the
+        // process exits.
+        if let Some(journal) = &self.journal {
+            match journal.writer.send(crate::journal::writer::Flush).await {
+                Ok(Ok(())) => tracing::info!("journal flushed"),
+                Ok(Err(e)) => tracing::error!(error = %e, "journal flush failed on shutdown"),
+                Err(e) => tracing::error!(error = %e, "journal unavailable on shutdown"),
+            }
+        }
         tracing::info!(
             cancelled = cancelled.len(),
             failed = failed.len(),

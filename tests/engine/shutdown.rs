@@ -105,6 +105,14 @@ async fn shutdown_leaves_open_orders_unless_told_to_cancel_them() {
     assert!(report.failed.is_empty());
     assert!(t.sim.open_order_views(None).unwrap().is_empty());
     assert!(!t.engine.latch.is_engaged(), "shutdown is not a stop");
+    // Shutdown flushed the journal: the cancels are committed without any further flush.
+    let journal = &t.engine.journal.as_ref().expect("journal").store;
+    let entries = journal.read_after(0, 10_000).await.unwrap();
+    let cancels = entries
+        .iter()
+        .filter(|e| e.entry.kind == redline::journal::EntryKind::Cancel)
+        .count();
+    assert_eq!(cancels, 2, "both cancels are in the journal");
     t.stop().await;
 }
 

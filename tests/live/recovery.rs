@@ -160,3 +160,37 @@ async fn an_order_whose_answer_times_out_is_unknown_then_resolved_by_query() {
     t.assert_books_agree("ETHUSDT", "ETH").await;
     t.stop().await;
 }
+
+#[actix_rt::test]
+async fn an_order_placed_directly_on_the_venue_is_adopted_and_its_fill_counted() {
+    let t = Live::start().await;
+    // Another program on the same account places a resting limit buy.
+    let placed = t
+        .place_directly(&[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "LIMIT"),
+            ("timeInForce", "GTC"),
+            ("quantity", "0.01"),
+            ("price", "59000"),
+            ("newClientOrderId", "by-hand-1"),
+        ])
+        .await;
+    assert_eq!(placed["status"], "NEW", "{placed}");
+    // Reconciliation (here on demand) finds it at the venue and adopts it; its pushed report
+    // may already have done so.
+    let (status, report) = t.post_json("/v1/reconcile", json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    t.wait_status("by-hand-1", "NEW").await;
+    let adopted = t.order("by-hand-1").await;
+    assert_eq!(adopted["strategy"], "external", "{adopted}");
+    assert_eq!(adopted["side"], "buy");
+    assert_eq!(dec(&adopted["quantity"]), d("0.01"));
+    // It fills; the fill counts in the engine's position, which equals the venue's balance.
+    t.set_price("BTCUSDT", "58990").await;
+    t.wait_status("by-hand-1", "FILLED").await;
+    t.wait_fills("BTCUSDT", 1).await;
+    assert_eq!(dec(&t.position("BTCUSDT").await["quantity"]), d("0.00999"));
+    t.assert_books_agree("BTCUSDT", "BTC").await;
+    t.stop().await;
+}

@@ -158,6 +158,12 @@ impl Live {
             .await
     }
 
+    /// `POST` of a JSON body on the engine's API.
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
     /// `POST /v1/signals` on the engine.
     pub async fn signal(&self, body: Value) -> (u16, Value) {
         self.send(
@@ -174,6 +180,28 @@ impl Live {
 
     pub async fn order(&self, id: &str) -> Value {
         self.get(&format!("/v1/orders/{id}")).await.1
+    }
+
+    /// A signed `POST /api/v3/order` straight to the simulator, as another program trading on
+    /// the same account would send it; answers the venue's JSON.
+    pub async fn place_directly(&self, params: &[(&str, &str)]) -> Value {
+        let ts = chrono::Utc::now().timestamp_millis().to_string();
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        all.push(("timestamp", &ts));
+        let query = redline::exchange::binance::signing::encode_params(all);
+        let signature = Credentials::new(KEY, SECRET).sign(&query);
+        let (status, answer) = self
+            .send(
+                self.http
+                    .post(format!(
+                        "{}/api/v3/order?{query}&signature={signature}",
+                        self.venue
+                    ))
+                    .header("X-MBX-APIKEY", KEY),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answer
     }
 
     /// A `POST` to the simulator's admin API; it must answer 200.
