@@ -392,8 +392,34 @@ impl Handler<CancelAll> for ExchangeGateway {
 impl Handler<SubmitOco> for ExchangeGateway {
     type Result = ResponseFuture<Result<OrderListReport, ExchangeError>>;
 
+    /// Gated like [`Submit`]: not sent once the emergency stop engaged (also while it waited
+    /// for the limiter), and counted in flight so the stop's cancel-all sees it.
     fn handle(&mut self, msg: SubmitOco, _: &mut Context<Self>) -> Self::Result {
-        self.request(move |ex| ex.submit_oco(msg.0))
+        let oco = msg.0;
+        if self.latch.is_engaged() {
+            tracing::warn!(id = %oco.list_client_order_id, "order list not sent: emergency stop engaged");
+            return Box::pin(std::future::ready(Err(not_sent_stopped())));
+        }
+        let (limiter, breaker) = (self.limiter.clone(), self.breaker.clone());
+        let (exchange, latch) = (self.exchange.clone(), self.latch.clone());
+        let guard = InFlightGuard::new(&self.in_flight);
+        Box::pin(async move {
+            let _counted = guard;
+            if let Some(limiter) = limiter {
+                tokio::select! {
+                    _ = limiter.until_ready() => {}
+                    _ = latch.engaged() => {}
+                }
+            }
+            if latch.is_engaged() {
+                tracing::warn!(id = %oco.list_client_order_id, "order list not sent: emergency stop engaged");
+                return Err(not_sent_stopped());
+            }
+            let result = exchange.submit_oco(oco).await;
+            let venue_ok = !matches!(&result, Err(e) if e.is_venue_failure());
+            breaker.do_send(RecordOutcome { venue_ok });
+            result
+        })
     }
 }
 

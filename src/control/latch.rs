@@ -127,6 +127,13 @@ pub struct EmergencyLatch {
     engaged_signal: tokio::sync::Notify,
     record: Mutex<Option<StopRecord>>,
     store: Box<dyn LatchStore>,
+    /// Serialises the cancel-and-flatten sweeps of concurrent stops on this engine.
+    pub(super) sweep: tokio::sync::Mutex<()>,
+    /// Flatten orders whose fills the position may not show yet: symbol → (order id, the
+    /// position's fill count when it was sent). A later stop does not flatten that symbol
+    /// again until the position has moved past that count, so it never sells twice.
+    pub(super) pending_flattens:
+        Mutex<Vec<(crate::domain::Symbol, crate::domain::ClientOrderId, u64)>>,
 }
 
 impl std::fmt::Debug for EmergencyLatch {
@@ -161,6 +168,8 @@ impl EmergencyLatch {
             engaged_signal: tokio::sync::Notify::new(),
             record: Mutex::new(record),
             store,
+            sweep: tokio::sync::Mutex::new(()),
+            pending_flattens: Mutex::new(Vec::new()),
         }
     }
 

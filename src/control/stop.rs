@@ -9,10 +9,12 @@ use crate::actors::exchange_gateway::{CancelAll, EmergencySubmit, SettleSubmits}
 use crate::actors::messages::VenueUpdate;
 use crate::actors::position::GetPosition;
 use crate::actors::risk_gate::{EngageStop, GetRiskState, ReleaseStop, TradingState};
-use crate::domain::{ClientOrderId, OrderReport, OrderStatus, Side, Symbol};
+use crate::domain::{ClientOrderId, Order, OrderReport, OrderStatus, Side, Symbol};
 use crate::engine::Engine;
 use crate::events::EngineEvent;
+use crate::exchange::ExchangeError;
 use crate::intake;
+use crate::journal::{Entry, EntryKind, JournalError, RecordDurable};
 
 use super::{STOP_ORDER_PREFIX, StopRecord};
 
@@ -22,6 +24,16 @@ const VENUE_TIMEOUT: Duration = Duration::from_secs(15);
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a position actor may take to say what it holds before its last snapshot is used.
 const POSITION_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn pending_flattens(
+    engine: &Engine,
+) -> std::sync::MutexGuard<'_, Vec<(Symbol, ClientOrderId, u64)>> {
+    engine
+        .latch
+        .pending_flattens
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
 
 #[derive(Debug, Clone)]
 pub struct StopRequest {
@@ -57,7 +69,8 @@ pub struct FlattenOrder {
 #[derive(Debug, Clone, Serialize)]
 pub struct StopFailure {
     pub symbol: Option<Symbol>,
-    /// `persist`, `cancel_all` or `flatten`.
+    /// `persist`, `cancel_all`, `flatten`, or `request` (a stop request it could not fully
+    /// read: it stopped anyway, without flattening).
     pub action: &'static str,
     pub error: String,
 }
@@ -181,15 +194,26 @@ async fn flatten_all(engine: &Engine) -> (Vec<FlattenOrder>, Vec<StopFailure>) {
     let held = engine.positions.all();
     let calls = held.into_iter().map(|snapshot| async move {
         let symbol = snapshot.symbol.clone();
-        let qty = match engine.positions.actor(&symbol) {
+        let (qty, fill_count) = match engine.positions.actor(&symbol) {
             Some(actor) => {
                 match tokio::time::timeout(POSITION_TIMEOUT, actor.send(GetPosition)).await {
-                    Ok(Ok(p)) => p.quantity,
-                    _ => snapshot.quantity,
+                    Ok(Ok(p)) => (p.quantity, p.fill_count),
+                    _ => (snapshot.quantity, snapshot.fill_count),
                 }
             }
-            None => snapshot.quantity,
+            None => (snapshot.quantity, snapshot.fill_count),
         };
+        {
+            let mut pending = pending_flattens(engine);
+            pending.retain(|(s, _, count)| !(s == &symbol && fill_count > *count));
+            if let Some((_, id, _)) = pending.iter().find(|(s, _, _)| s == &symbol) {
+                return Err(fail(
+                    Some(&symbol),
+                    "flatten",
+                    format!("{id}, sent by an earlier stop, is not yet reflected in the position; not sending another (retry shortly)"),
+                ));
+            }
+        }
         let Some(rules) = engine.instruments.get(&symbol) else {
             return Err(fail(
                 Some(&symbol),
@@ -206,8 +230,37 @@ async fn flatten_all(engine: &Engine) -> (Vec<FlattenOrder>, Vec<StopFailure>) {
             request.quantity.0,
             request.client_order_id.clone(),
         );
+        // Journaled (the order, then its intent, committed) before it is sent, so after a
+        // crash the engine knows it may have sold and resolves it by query.
+        if let Some(journal) = &engine.journal {
+            let now = engine.clock.now();
+            let order = Order::new(&request, None, Some("emergency".into()), now);
+            engine.events.publish(EngineEvent::OrderUpdated { order });
+            let intent = Entry::new(now, EntryKind::OrderIntent, &request)
+                .order(&id)
+                .symbol(&symbol)
+                .by("emergency_stop");
+            if let Ok(Err(e)) | Err(e) = journal
+                .writer
+                .send(RecordDurable(intent))
+                .await
+                .map_err(|e| JournalError::Storage(e.to_string()))
+            {
+                // The position matters more than the record: close it anyway, and say so.
+                tracing::error!(error = %e, %id, "flatten order not journaled; sending it anyway");
+            }
+        }
         let sent = engine.gateway.send(EmergencySubmit(request));
-        match tokio::time::timeout(VENUE_TIMEOUT, sent).await {
+        let answer = tokio::time::timeout(VENUE_TIMEOUT, sent).await;
+        let maybe_filled = match &answer {
+            Ok(Ok(Ok(report))) => report.executed_qty.is_positive(),
+            Ok(Ok(Err(e))) => matches!(e, ExchangeError::UnknownOutcome(_)),
+            _ => true,
+        };
+        if maybe_filled {
+            pending_flattens(engine).push((symbol.clone(), id.clone(), fill_count));
+        }
+        match answer {
             Ok(Ok(Ok(report))) => {
                 tell_router(engine, std::slice::from_ref(&report));
                 Ok(Some(FlattenOrder {
@@ -282,6 +335,9 @@ pub async fn emergency_stop(engine: &Engine, req: StopRequest) -> StopReport {
         )),
     }
     // 4. Cancel everything, then 5. close what is held (cancels first release locked funds).
+    // One sweep at a time: two stops at once (HTTP and Redis, or a retry) must not both
+    // flatten the same position. The latch above is engaged before waiting here.
+    let _sweep = engine.latch.sweep.lock().await;
     let (cancelled, cancel_failures) = cancel_everywhere(engine).await;
     failed.extend(cancel_failures);
     let flattened = if req.flatten {

@@ -174,7 +174,7 @@ impl Engine {
         );
         let positions =
             PositionRegistry::new(instruments.clone(), events.clone(), supervision.clone());
-        positions.restore(recovered.positions.into_values());
+        positions.restore(recovered.rebuild_positions(&instruments));
 
         let breaker = {
             let (c, clk, ev, sup) = (
@@ -312,10 +312,7 @@ impl Engine {
             .await
             .map_err(|e| format!("reading the journal at {}: {e}", redact(&target)))?;
         if config.mode == Mode::Paper {
-            recovered = Recovered {
-                trading_state: recovered.trading_state,
-                ..Recovered::default()
-            };
+            recovered = Recovered::only_trading_state(recovered);
         }
         tracing::info!(
             journal = store.backend(),

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::{EntryKind, JournalError, Store, StoredEntry};
 use crate::domain::{ClientOrderId, Fill, Order, OrderStatus, Position, Symbol};
+use crate::exchange::filters::Instruments;
 
 /// Entries read per page.
 const PAGE: i64 = 10_000;
@@ -17,7 +18,11 @@ const PAGE: i64 = 10_000;
 pub struct Recovered {
     /// Every order, in its last recorded state.
     pub orders: HashMap<ClientOrderId, Order>,
-    /// Every position, in its last recorded state.
+    /// Every fill the engine applied, in the order it applied them. Positions are rebuilt by
+    /// replaying these (not from position snapshots), so a position always agrees with the
+    /// trade ids marked applied, whatever batch a crash interrupted.
+    pub fills: Vec<Fill>,
+    /// The last recorded position snapshot per symbol (for marks; not for quantities).
     pub positions: HashMap<Symbol, Position>,
     /// The last trading state recorded (`active`, `reducing`, `halted`) and its reason.
     pub trading_state: Option<(String, String)>,
@@ -25,6 +30,8 @@ pub struct Recovered {
     pub entries: u64,
     /// The last sequence number read.
     pub last_seq: i64,
+    /// (symbol, trade id) of every fill in `fills`, so a fill journaled twice counts once.
+    seen_trades: std::collections::HashSet<(Symbol, u64)>,
 }
 
 /// An order's last recorded state among `entries` (all about that order, oldest first).
@@ -38,6 +45,43 @@ pub fn last_order_state(entries: &[StoredEntry]) -> Option<Order> {
 }
 
 impl Recovered {
+    /// Keeps only the trading state (paper mode: its venue starts empty each run).
+    pub fn only_trading_state(self) -> Self {
+        Self {
+            trading_state: self.trading_state,
+            ..Self::default()
+        }
+    }
+
+    /// Every position, rebuilt by replaying the applied fills in order on top of empty
+    /// positions for `instruments` (marked at the last recorded price). A fill for a symbol no
+    /// longer configured is reported, not applied.
+    pub fn rebuild_positions(&self, instruments: &Instruments) -> Vec<Position> {
+        let mut positions: HashMap<Symbol, Position> = HashMap::new();
+        for fill in &self.fills {
+            let Some(rules) = instruments.get(&fill.symbol) else {
+                tracing::error!(symbol = %fill.symbol, trade_id = fill.trade_id, "journaled fill for a symbol no longer configured; not applied");
+                continue;
+            };
+            let position = positions.entry(fill.symbol.clone()).or_insert_with(|| {
+                Position::new(
+                    rules.symbol.clone(),
+                    rules.base_asset.clone(),
+                    rules.quote_asset.clone(),
+                )
+            });
+            if let Err(e) = position.apply_fill(fill) {
+                tracing::error!(error = %e, trade_id = fill.trade_id, "journaled fill could not be applied");
+            }
+        }
+        for (symbol, position) in positions.iter_mut() {
+            if let Some(price) = self.positions.get(symbol).and_then(|p| p.last_price) {
+                position.mark(price);
+            }
+        }
+        positions.into_values().collect()
+    }
+
     /// Reads the whole journal. A row that cannot be understood stops recovery with its
     /// sequence number: trading on a state the engine only partly knows is worse than not
     /// trading.
@@ -51,7 +95,19 @@ impl Recovered {
                 r.apply(e)?;
             }
         }
+        // Trade ids are attached after the whole journal is read: a fill may be journaled
+        // before the order record it belongs to.
+        let mut applied: HashMap<ClientOrderId, Vec<u64>> = HashMap::new();
+        for fill in &r.fills {
+            applied
+                .entry(fill.client_order_id.clone())
+                .or_default()
+                .push(fill.trade_id);
+        }
         for order in r.orders.values_mut() {
+            if let Some(ids) = applied.remove(&order.client_order_id) {
+                order.applied_trade_ids = ids;
+            }
             if order.status == OrderStatus::PendingNew {
                 // Recorded as about to be sent; whether it left is unknown. Resolved by query.
                 order.status = OrderStatus::Unknown;
@@ -72,20 +128,18 @@ impl Recovered {
         let event = payload.get("type").and_then(|t| t.as_str()).unwrap_or("");
         match (e.entry.kind, event) {
             (EntryKind::Ack | EntryKind::Rejection | EntryKind::Cancel, "order_updated") => {
-                let mut order: Order = serde_json::from_value(payload["order"].clone())
+                let order: Order = serde_json::from_value(payload["order"].clone())
                     .map_err(|err| corrupt("order", err))?;
-                if let Some(previous) = self.orders.remove(&order.client_order_id) {
-                    order.applied_trade_ids = previous.applied_trade_ids;
-                }
                 self.orders.insert(order.client_order_id.clone(), order);
             }
             (EntryKind::Fill, "fill_applied") => {
                 let fill: Fill = serde_json::from_value(payload["fill"].clone())
                     .map_err(|err| corrupt("fill", err))?;
-                if let Some(order) = self.orders.get_mut(&fill.client_order_id)
-                    && !order.applied_trade_ids.contains(&fill.trade_id)
+                if self
+                    .seen_trades
+                    .insert((fill.symbol.clone(), fill.trade_id))
                 {
-                    order.applied_trade_ids.push(fill.trade_id);
+                    self.fills.push(fill);
                 }
             }
             (EntryKind::PositionChange, "position_updated") => {

@@ -233,3 +233,94 @@ async fn a_durable_write_that_cannot_commit_is_reported_not_hidden() {
     );
     let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
+
+mod recovery_from_events {
+    use super::*;
+    use crate::domain::{
+        ClientOrderId, Fill, Order, OrderRequest, OrderStatus, Price, Qty, Side, Symbol,
+    };
+    use crate::events::EngineEvent;
+    use crate::exchange::filters::Instruments;
+    use crate::journal::events::entry_for;
+    use crate::journal::recovery::Recovered;
+    use std::str::FromStr;
+    use std::sync::Arc;
+
+    fn fill(id: &str, trade_id: u64, qty: &str) -> Fill {
+        Fill {
+            trade_id,
+            symbol: Symbol::new("BTCUSDT").unwrap(),
+            client_order_id: ClientOrderId::new(id).unwrap(),
+            side: Side::Buy,
+            quantity: Qty::from_str(qty).unwrap(),
+            price: Price::from_str("60000").unwrap(),
+            commission: Decimal::ZERO,
+            commission_asset: Arc::from("BNB"),
+            is_maker: false,
+            ts: Utc::now(),
+        }
+    }
+
+    fn order(id: &str, status: OrderStatus) -> Order {
+        let request = OrderRequest::market(
+            ClientOrderId::new(id).unwrap(),
+            Symbol::new("BTCUSDT").unwrap(),
+            Side::Buy,
+            Qty::from_str("0.02").unwrap(),
+        );
+        let mut o = Order::new(&request, None, None, Utc::now());
+        o.status = status;
+        o
+    }
+
+    use rust_decimal::Decimal;
+
+    #[actix_rt::test]
+    async fn fills_count_once_and_positions_follow_the_fills_not_the_snapshots() {
+        let path = temp_sqlite();
+        let store = Store::open(path.to_str().unwrap()).await.unwrap();
+        let events = [
+            // An adopted order's fill can be journaled before the order's own record.
+            EngineEvent::FillApplied {
+                fill: fill("ext-1", 7, "0.01"),
+            },
+            EngineEvent::OrderUpdated {
+                order: order("ext-1", OrderStatus::PartiallyFilled),
+            },
+            // The same fill journaled twice counts once.
+            EngineEvent::FillApplied {
+                fill: fill("ext-1", 7, "0.01"),
+            },
+            EngineEvent::OrderUpdated {
+                order: order("rl-a", OrderStatus::PendingNew),
+            },
+            EngineEvent::FillApplied {
+                fill: fill("rl-a", 8, "0.02"),
+            },
+            // No position snapshot follows the last fill (the crash came first).
+        ];
+        let entries: Vec<Entry> = events.iter().map(entry_for).collect();
+        store.append(&entries).await.unwrap();
+
+        let r = Recovered::load(&store, Utc::now()).await.unwrap();
+        assert_eq!(
+            r.orders[&ClientOrderId::new("ext-1").unwrap()].applied_trade_ids,
+            vec![7]
+        );
+        let pending = &r.orders[&ClientOrderId::new("rl-a").unwrap()];
+        assert_eq!(pending.applied_trade_ids, vec![8]);
+        assert_eq!(
+            pending.status,
+            OrderStatus::Unknown,
+            "sent or not: resolved by query"
+        );
+        let instruments =
+            Instruments::from_exchange_info_json(include_str!("../../config/exchange_info.json"))
+                .unwrap();
+        let positions = r.rebuild_positions(&instruments);
+        assert_eq!(positions.len(), 1);
+        assert_eq!(positions[0].quantity, Decimal::from_str("0.03").unwrap());
+        assert_eq!(positions[0].fill_count, 2);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+}

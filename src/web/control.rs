@@ -39,18 +39,29 @@ pub struct ResumeInput {
             client_order_id, exchange_order_id, status, executed_qty}], flattened: [{symbol, side, quantity, \
             status, executed_qty, client_order_id}], failed: [{symbol, action, error}]}`. Anything in \
             `failed` needs a person."),
-        (status = 400, description = "Malformed body: `{error, field}`; nothing was done"),
         (status = 401, description = "Missing or wrong bearer token")))]
 pub async fn post_emergency_stop(
     engine: web::Data<Engine>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let by = operator(&req)?;
+    // A kill switch is never refused: a request it cannot read still halts trading and
+    // cancels (the safe part), but does not flatten (which trades); the answer says why.
+    let mut problems = Vec::new();
+    let by = operator(&req).unwrap_or_else(|e| {
+        problems.push(format!("X-Redline-Operator: {e}"));
+        "api".into()
+    });
     let input: StopInput = if body.iter().all(u8::is_ascii_whitespace) {
         StopInput::default()
     } else {
-        parse_json(&body, &["flatten", "reason"])?
+        parse_json(&body, &["flatten", "reason"]).unwrap_or_else(|e| {
+            problems.push(format!(
+                "request body ({}): {}; stopped without flattening (send again to flatten)",
+                e.field, e.message
+            ));
+            StopInput::default()
+        })
     };
     let reason = input
         .reason
@@ -63,7 +74,15 @@ pub async fn post_emergency_stop(
         reason,
         by,
     };
-    Ok(HttpResponse::Ok().json(control::emergency_stop(&engine, request).await))
+    let mut report = control::emergency_stop(&engine, request).await;
+    report
+        .failed
+        .extend(problems.into_iter().map(|error| control::StopFailure {
+            symbol: None,
+            action: "request",
+            error,
+        }));
+    Ok(HttpResponse::Ok().json(report))
 }
 
 #[utoipa::path(post, path = "/v1/resume", request_body = ResumeInput,

@@ -211,10 +211,16 @@ async fn an_empty_stop_request_still_stops_and_a_second_keeps_the_first_record()
     assert_eq!(status, 200);
     assert_eq!(again["already_halted"], true);
     assert_eq!(again["stop"]["reason"], "no reason given");
+    // A request it cannot read still stops (never refused) but does not flatten, and says why.
     let (status, body) = t.post("/v1/emergency-stop", r#"{"flaten":true}"#).await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (400, Some("body")),
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["halted"], true);
+    assert_eq!(body["flattened"], json!([]));
+    let failed = body["failed"].as_array().unwrap();
+    assert!(
+        failed
+            .iter()
+            .any(|f| f["action"] == "request" && f["error"].as_str().unwrap().contains("flaten")),
         "{body}"
     );
     t.stop().await;

@@ -219,10 +219,37 @@ impl OrderRouter {
                 ],
             };
             act.lists.insert(list_id.clone(), tracked);
-            let sent = act.gateway.send(SubmitOco(oco));
+            // As for single orders: the intent is committed to the journal before the list
+            // leaves; if it cannot be, the list is not sent.
+            let (journal, gateway) = (act.journal.clone(), act.gateway.clone());
+            let intent = Entry::new(now, EntryKind::OrderIntent, &oco)
+                .order(&list_id)
+                .symbol(&oco.symbol)
+                .by("engine");
+            let sent = async move {
+                if let Some(journal) = journal {
+                    match journal.send(RecordDurable(intent)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            return Err(ExchangeError::Connectivity(format!(
+                                "not sent: the journal could not record the order list: {e}"
+                            )));
+                        }
+                        Err(e) => {
+                            return Err(ExchangeError::Connectivity(format!(
+                                "not sent: the journal is unavailable: {e}"
+                            )));
+                        }
+                    }
+                }
+                gateway
+                    .send(SubmitOco(oco))
+                    .await
+                    .unwrap_or_else(|e| Err(ExchangeError::UnknownOutcome(format!("gateway: {e}"))))
+            };
             Box::pin(
                 sent.into_actor(act)
-                    .map(move |answer, act, ctx| act.on_oco_submitted(list_id, answer, ctx)),
+                    .map(move |answer, act, ctx| act.on_oco_submitted(list_id, Ok(answer), ctx)),
             )
         }))
     }
@@ -268,9 +295,11 @@ impl OrderRouter {
             }
             ExchangeError::UnknownOutcome(_) => (OrderStatus::Unknown, error.to_string()),
             _ => {
-                // Never reached the venue: forget the list and its legs.
+                // Never reached the venue: forget the list and its legs, and release what
+                // the risk gate reserved for them.
                 for id in &legs {
                     self.orders.remove(id);
+                    self.risk.do_send(OrderDone(id.clone()));
                 }
                 self.lists.remove(&list_id);
                 return ListOutcome::ExchangeFailed {
@@ -293,6 +322,7 @@ impl OrderRouter {
             if status == OrderStatus::Unknown {
                 self.resolve_unknown(id.clone(), 0, ctx);
             } else {
+                self.risk.do_send(OrderDone(id.clone()));
                 self.terminal_order.push_back((now, id.clone()));
             }
         }

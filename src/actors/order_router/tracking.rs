@@ -84,6 +84,8 @@ impl OrderRouter {
         self.stats.adopted_orders += 1;
         tracing::warn!(id = %report.client_order_id, symbol = %report.symbol, strategy, status = report.status.as_str(), fills = report.fills.len(), "adopted an order this engine did not place");
         let id = order.client_order_id.clone();
+        // Journaled before any of its fills, so recovery knows the order its fills belong to.
+        self.publish_order(&order);
         self.live
             .entry(order.symbol.clone())
             .or_default()

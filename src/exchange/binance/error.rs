@@ -76,7 +76,9 @@ pub fn classify_response(
                  the request"
                     .into(),
             ),
-            _ => ExchangeError::Connectivity(format!(
+            // Something between us and the venue answered (a proxy's 408/499, a wrong URL).
+            // For an order, whether it reached the venue is not known: never "not sent".
+            _ => unknown_or_down(format!(
                 "HTTP {status} without a Binance error body (wrong URL or a proxy in the way?)"
             )),
         };
@@ -320,6 +322,23 @@ mod tests {
     fn a_403_without_a_binance_body_is_the_firewall() {
         let e = classify_response(403, "<html>Forbidden</html>", None, Write);
         assert!(matches!(e, ExchangeError::Connectivity(m) if m.contains("WAF")));
+    }
+
+    #[test]
+    fn a_proxy_answer_to_an_order_is_an_unknown_outcome_never_not_sent() {
+        // "Not sent" would free the id for a retry: a double order if the first one landed.
+        for status in [404, 408, 499] {
+            let e = classify_response(status, "upstream timed out", None, Write);
+            assert!(
+                matches!(e, ExchangeError::UnknownOutcome(_)),
+                "{status}: {e:?}"
+            );
+            let e = classify_response(status, "upstream timed out", None, Read);
+            assert!(
+                matches!(e, ExchangeError::Connectivity(_)),
+                "{status}: {e:?}"
+            );
+        }
     }
 
     #[test]
