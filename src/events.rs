@@ -55,6 +55,13 @@ pub enum EngineEvent {
         changes: serde_json::Value,
         ts: DateTime<Utc>,
     },
+    /// A trading day began (00:00 UTC, or the first day's start): the daily loss limit counts
+    /// from `start_equity`. Journaled so a restart continues the day rather than resetting it.
+    RiskDayStarted {
+        day: chrono::NaiveDate,
+        start_equity: rust_decimal::Decimal,
+        ts: DateTime<Utc>,
+    },
     /// The consecutive-loss breaker paused a strategy.
     StrategyPaused {
         strategy: String,

@@ -179,6 +179,18 @@ impl RiskGate {
             }
         }
         self.risk.roll_day(self.clock.now());
+        self.announce_day();
+    }
+
+    /// Journals the start of a new trading day (via the event bus), once per day.
+    fn announce_day(&mut self) {
+        if let Some((day, start_equity)) = self.risk.new_day() {
+            self.events.publish(EngineEvent::RiskDayStarted {
+                day,
+                start_equity,
+                ts: self.clock.now(),
+            });
+        }
     }
 
     fn sync_balances(&mut self, ctx: &mut Context<Self>) {
@@ -252,6 +264,30 @@ impl Handler<RecordFill> for RiskGate {
         let now = self.clock.now();
         for effect in self.risk.on_fill(&msg.fill, msg.strategy.as_deref(), now) {
             self.publish(effect);
+        }
+        self.announce_day();
+    }
+}
+
+/// Continues today's limits from before a restart (from the journal): the day's starting
+/// equity, the trades made so far, and the strategies the consecutive-loss breaker paused.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RestoreDay {
+    pub day: Option<(chrono::NaiveDate, rust_decimal::Decimal)>,
+    pub trades_today: u32,
+    pub paused: Vec<(String, chrono::DateTime<chrono::Utc>)>,
+}
+
+impl Handler<RestoreDay> for RiskGate {
+    type Result = ();
+
+    fn handle(&mut self, msg: RestoreDay, _: &mut Context<Self>) {
+        if let Some((day, equity)) = msg.day {
+            self.risk.restore_day(day, equity, msg.trades_today);
+        }
+        for (strategy, since) in msg.paused {
+            self.risk.restore_paused(&strategy, since);
         }
     }
 }

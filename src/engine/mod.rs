@@ -13,7 +13,7 @@ use crate::actors::exchange_gateway::{
 use crate::actors::order_router::{OrderRouter, RouterDeps, RouterSettings};
 use crate::actors::position::PositionRegistry;
 use crate::actors::reconciler::Reconciler;
-use crate::actors::risk_gate::{AttachAccount, RiskGate, SetTradingState};
+use crate::actors::risk_gate::{AttachAccount, RestoreDay, RiskGate, SetTradingState};
 use crate::actors::supervisor::Supervision;
 use crate::clock::SharedClock;
 use crate::config::{Config, Mode};
@@ -175,6 +175,15 @@ impl Engine {
         let positions =
             PositionRegistry::new(instruments.clone(), events.clone(), supervision.clone());
         positions.restore(recovered.rebuild_positions(&instruments));
+        // Today's loss limit, trade count and paused strategies outlive a restart.
+        let restore_day = (recovered.risk_day.is_some() || !recovered.paused_strategies.is_empty())
+            .then(|| RestoreDay {
+                day: recovered.risk_day,
+                trades_today: recovered
+                    .risk_day
+                    .map_or(0, |(day, _)| recovered.trades_on(day)),
+                paused: recovered.paused_strategies.clone().into_iter().collect(),
+            });
 
         let breaker = {
             let (c, clk, ev, sup) = (
@@ -245,6 +254,9 @@ impl Engine {
                 router
             })
         };
+        if let Some(restore) = restore_day {
+            risk.do_send(restore);
+        }
         if let Some((state, reason)) = recovered.trading_state {
             let state = match state.as_str() {
                 "halted" => Some(TradingState::Halted),

@@ -27,6 +27,7 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
         E::Discrepancy { ts, .. } => (EntryKind::Discrepancy, *ts),
         E::Reconciled { ts, .. }
         | E::EmergencyStop { ts, .. }
+        | E::RiskDayStarted { ts, .. }
         | E::EmergencyStopLifted { ts, .. } => (EntryKind::ControlAction, *ts),
         E::BreakerChanged { ts, .. }
         | E::TradingStateChanged { ts, .. }

@@ -24,6 +24,10 @@ pub struct Recovered {
     pub fills: Vec<Fill>,
     /// The last recorded position snapshot per symbol (for marks; not for quantities).
     pub positions: HashMap<Symbol, Position>,
+    /// The last trading day the risk gate started, and its starting equity.
+    pub risk_day: Option<(chrono::NaiveDate, rust_decimal::Decimal)>,
+    /// Strategies paused by the consecutive-loss breaker and not resumed since, with when.
+    pub paused_strategies: HashMap<String, DateTime<Utc>>,
     /// The last trading state recorded (`active`, `reducing`, `halted`) and its reason.
     pub trading_state: Option<(String, String)>,
     /// Entries read.
@@ -45,6 +49,19 @@ pub fn last_order_state(entries: &[StoredEntry]) -> Option<Order> {
 }
 
 impl Recovered {
+    /// Orders that got their first fill on `day` (the risk gate's trades per day).
+    pub fn trades_on(&self, day: chrono::NaiveDate) -> u32 {
+        let mut first_fill: HashMap<&ClientOrderId, DateTime<Utc>> = HashMap::new();
+        for fill in &self.fills {
+            first_fill.entry(&fill.client_order_id).or_insert(fill.ts);
+        }
+        let n = first_fill
+            .values()
+            .filter(|ts| ts.date_naive() == day)
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Keeps only the trading state (paper mode: its venue starts empty each run).
     pub fn only_trading_state(self) -> Self {
         Self {
@@ -146,6 +163,25 @@ impl Recovered {
                 let position: Position = serde_json::from_value(payload["position"].clone())
                     .map_err(|err| corrupt("position", err))?;
                 self.positions.insert(position.symbol.clone(), position);
+            }
+            (EntryKind::ControlAction, "risk_day_started") => {
+                let day = payload["day"].as_str().and_then(|d| d.parse().ok());
+                let equity: Option<rust_decimal::Decimal> =
+                    serde_json::from_value(payload["start_equity"].clone()).ok();
+                if let (Some(day), Some(equity)) = (day, equity) {
+                    self.risk_day = Some((day, equity));
+                }
+            }
+            (EntryKind::ControlAction, "strategy_paused") => {
+                if let Some(strategy) = payload["strategy"].as_str() {
+                    self.paused_strategies
+                        .insert(strategy.to_string(), e.entry.ts);
+                }
+            }
+            (EntryKind::ControlAction, "strategy_resumed") => {
+                if let Some(strategy) = payload["strategy"].as_str() {
+                    self.paused_strategies.remove(strategy);
+                }
             }
             (EntryKind::ControlAction, "trading_state_changed") => {
                 let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();

@@ -323,4 +323,52 @@ mod recovery_from_events {
         assert_eq!(positions[0].fill_count, 2);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
+
+    #[actix_rt::test]
+    async fn the_risk_day_and_paused_strategies_come_back() {
+        let path = temp_sqlite();
+        let store = Store::open(path.to_str().unwrap()).await.unwrap();
+        let now = Utc::now();
+        let events = [
+            EngineEvent::RiskDayStarted {
+                day: now.date_naive(),
+                start_equity: Decimal::from_str("100000.5").unwrap(),
+                ts: now,
+            },
+            EngineEvent::StrategyPaused {
+                strategy: "a".into(),
+                losses: 3,
+                ts: now,
+            },
+            EngineEvent::StrategyPaused {
+                strategy: "b".into(),
+                losses: 3,
+                ts: now,
+            },
+            EngineEvent::StrategyResumed {
+                strategy: "b".into(),
+                by: "ops".into(),
+                ts: now,
+            },
+            EngineEvent::FillApplied {
+                fill: fill("rl-x", 1, "0.01"),
+            },
+            EngineEvent::FillApplied {
+                fill: fill("rl-x", 2, "0.01"),
+            },
+            EngineEvent::FillApplied {
+                fill: fill("rl-y", 3, "0.01"),
+            },
+        ];
+        let entries: Vec<Entry> = events.iter().map(entry_for).collect();
+        store.append(&entries).await.unwrap();
+        let r = Recovered::load(&store, now).await.unwrap();
+        assert_eq!(
+            r.risk_day,
+            Some((now.date_naive(), Decimal::from_str("100000.5").unwrap()))
+        );
+        assert_eq!(r.paused_strategies.keys().collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(r.trades_on(now.date_naive()), 2, "two orders filled today");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
 }

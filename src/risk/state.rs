@@ -67,6 +67,11 @@ pub struct RiskState {
     pub(super) day: Option<NaiveDate>,
     pub(super) day_start_equity: Decimal,
     pub(super) trades_today: u32,
+    /// Today's start as recorded before a restart: used instead of the current equity when
+    /// the day is first rolled, if it is the same day (a restart must not reset the limits).
+    pub(super) restored_day: Option<(NaiveDate, Decimal, u32)>,
+    /// The last day announced (journaled) by [`RiskState::new_day`].
+    pub(super) announced_day: Option<NaiveDate>,
     pub(super) orders_1s: SlidingWindow,
     pub(super) messages_1s: SlidingWindow,
     pub(super) messages_60s: SlidingWindow,
@@ -93,6 +98,8 @@ impl RiskState {
             day: None,
             day_start_equity: Decimal::ZERO,
             trades_today: 0,
+            restored_day: None,
+            announced_day: None,
             orders_1s: SlidingWindow::new(Duration::seconds(1)),
             messages_1s: SlidingWindow::new(Duration::seconds(1)),
             messages_60s: SlidingWindow::new(Duration::seconds(60)),
@@ -111,9 +118,39 @@ impl RiskState {
         let today = now.date_naive();
         if self.book.account_known && self.day != Some(today) {
             self.day = Some(today);
-            self.day_start_equity = self.book.equity();
-            self.trades_today = 0;
+            match self.restored_day.take() {
+                Some((day, equity, trades)) if day == today => {
+                    self.day_start_equity = equity;
+                    self.trades_today = trades;
+                }
+                _ => {
+                    self.day_start_equity = self.book.equity();
+                    self.trades_today = 0;
+                }
+            }
         }
+    }
+
+    /// Continues today's counters from before a restart: the day's starting equity and trades
+    /// so far (from the journal). Takes effect when the day is first rolled.
+    pub fn restore_day(&mut self, day: NaiveDate, start_equity: Decimal, trades: u32) {
+        self.announced_day = Some(day);
+        self.restored_day = Some((day, start_equity, trades));
+    }
+
+    /// Pauses a strategy the consecutive-loss breaker had paused before a restart.
+    pub fn restore_paused(&mut self, strategy: &str, since: DateTime<Utc>) {
+        self.strategies.restore_paused(strategy, since);
+    }
+
+    /// A day started since the last call: its date and starting equity, to be journaled.
+    pub fn new_day(&mut self) -> Option<(NaiveDate, Decimal)> {
+        let day = self.day?;
+        if self.announced_day == Some(day) {
+            return None;
+        }
+        self.announced_day = Some(day);
+        Some((day, self.day_start_equity))
     }
 
     pub fn sync_balances(&mut self, balances: &[Balance], now: DateTime<Utc>) {

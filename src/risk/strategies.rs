@@ -101,6 +101,12 @@ impl Strategies {
         }
     }
 
+    /// Pauses `strategy` as recorded before a restart (the journal's `StrategyPaused`).
+    pub fn restore_paused(&mut self, strategy: &str, since: DateTime<Utc>) {
+        let record = self.by_name.entry(strategy.to_string()).or_default();
+        record.paused_since.get_or_insert(since);
+    }
+
     pub fn records(&self) -> &BTreeMap<String, StrategyRecord> {
         &self.by_name
     }
