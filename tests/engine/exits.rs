@@ -1,0 +1,189 @@
+//! Protective exits of bracketed signals (stop-loss / take-profit as an OCO sized to what the
+//! entry filled), and modifying a resting limit order (`PATCH /v1/orders/{id}`). BTCUSDT starts
+//! at 60000, 0.5 BTC on each synthetic level, 100000 USDT, fees 0.1% (in BTC on a buy).
+
+use redline::exchange::Exchange;
+use serde_json::{Value, json};
+
+use crate::support::{TestEngine, assert_dec, s};
+
+/// The id of an entry's `n`th exit: `rlx-` + 20 hex digits of the entry id + `-n`.
+fn exit_id(entry: &str, n: u32) -> String {
+    format!("rlx-{}-{n}", &entry[3..23])
+}
+
+async fn list(t: &TestEngine, id: &str) -> Value {
+    t.get(&format!("/v1/order-lists/{id}")).await.1
+}
+
+async fn sim_open_ids(t: &TestEngine) -> Vec<String> {
+    let mut ids: Vec<String> = t
+        .sim
+        .open_orders()
+        .await
+        .expect("sim open orders")
+        .into_iter()
+        .map(|r| r.client_order_id.to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Waits until the list `id` is EXECUTING with both legs NEW at the venue.
+async fn wait_resting(t: &TestEngine, id: &str) -> Value {
+    let id = id.to_string();
+    t.wait_for(&format!("exit {id} resting"), |t| {
+        let id = id.clone();
+        async move {
+            let l = list(t, &id).await;
+            l["list_order_status"] == "EXECUTING"
+                && l["orders"]
+                    .as_array()
+                    .is_some_and(|o| o.len() == 2 && o.iter().all(|leg| leg["status"] == "NEW"))
+        }
+    })
+    .await;
+    list(t, &id).await
+}
+
+#[actix_rt::test]
+async fn a_filled_bracketed_buy_rests_an_oco_exit_which_takes_profit() {
+    let t = TestEngine::start(&[]).await;
+    let (status, body) = t
+        .signal(
+            json!({"id": "br1", "strategy": "brk", "symbol": "BTCUSDT", "action": "buy",
+            "quantity": "0.1", "stop_loss_pct": "1.5", "take_profit_pct": "2.5"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "FILLED");
+    let entry = s(&body, "client_order_id").to_string();
+    let exit = exit_id(&entry, 1);
+    let oco = wait_resting(&t, &exit).await;
+    // Below: STOP_LOSS at 60000 × 0.985; above: LIMIT_MAKER at 60000 × 1.025. Quantity:
+    // 0.1 less the 0.0001 BTC fee = 0.0999 (on the 0.00001 step).
+    let (stop, take) = (&oco["orders"][0], &oco["orders"][1]);
+    assert_eq!(
+        (stop["order_type"].as_str(), stop["side"].as_str()),
+        (Some("stop_loss"), Some("sell"))
+    );
+    assert_eq!(take["order_type"], "limit_maker");
+    assert_dec(s(stop, "stop_price"), "59100", "stop");
+    assert_dec(s(take, "price"), "61500", "take profit");
+    for leg in [stop, take] {
+        assert_dec(
+            s(leg, "quantity"),
+            "0.0999",
+            "exit quantity net of the base fee",
+        );
+        assert_eq!(leg["strategy"], "brk");
+    }
+    assert_eq!(
+        sim_open_ids(&t).await,
+        vec![format!("{exit}s"), format!("{exit}t")]
+    );
+
+    t.set_price("BTCUSDT", "61500").await;
+    t.wait_for("exit done", |t| {
+        let exit = exit.clone();
+        async move { list(t, &exit).await["list_order_status"] == "ALL_DONE" }
+    })
+    .await;
+    let oco = list(&t, &exit).await;
+    assert_eq!(oco["orders"][0]["status"], "EXPIRED", "{oco}");
+    assert_eq!(oco["orders"][1]["status"], "FILLED", "{oco}");
+    t.wait_for("flat", |t| async move {
+        t.position("BTCUSDT").await["fill_count"] == 2
+    })
+    .await;
+    assert_dec(s(&t.position("BTCUSDT").await, "quantity"), "0", "flat");
+    assert!(sim_open_ids(&t).await.is_empty());
+}
+
+#[actix_rt::test]
+async fn a_partly_filled_entry_is_covered_then_the_exit_is_replaced_for_the_whole_fill() {
+    let t = TestEngine::start(&[]).await;
+    // 0.8 at 60000: the 0.5 on the first ask level fills now, 0.3 rests.
+    let (status, body) = t
+        .signal(
+            json!({"id": "br2", "symbol": "BTCUSDT", "action": "buy", "order_type": "limit",
+            "price": "60000", "quantity": "0.8", "stop_loss_pct": "2", "take_profit_pct": "3"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "PARTIALLY_FILLED");
+    let entry = s(&body, "client_order_id").to_string();
+    let first = exit_id(&entry, 1);
+    let oco = wait_resting(&t, &first).await;
+    assert_dec(
+        s(&oco["orders"][0], "quantity"),
+        "0.4995",
+        "0.5 less its fee",
+    );
+    assert_dec(s(&oco["orders"][0], "stop_price"), "58800", "stop");
+    assert_dec(s(&oco["orders"][1], "price"), "61800", "take profit");
+
+    // The rest of the entry fills (a resting buy crossed fills at its limit, maker fee in BTC).
+    t.set_price("BTCUSDT", "59999.99").await;
+    let second = exit_id(&entry, 2);
+    let oco = wait_resting(&t, &second).await;
+    assert_dec(
+        s(&oco["orders"][0], "quantity"),
+        "0.7992",
+        "0.4995 + 0.2997",
+    );
+    assert_dec(s(&oco["orders"][0], "stop_price"), "58800", "stop");
+    assert_dec(s(&oco["orders"][1], "price"), "61800", "take profit");
+    let old = list(&t, &first).await;
+    assert_eq!(old["list_order_status"], "ALL_DONE", "{old}");
+    assert_eq!(old["orders"][0]["status"], "CANCELED");
+    assert_eq!(old["orders"][1]["status"], "CANCELED");
+    assert_eq!(
+        sim_open_ids(&t).await,
+        vec![format!("{second}s"), format!("{second}t")]
+    );
+}
+
+#[actix_rt::test]
+async fn a_close_signal_cancels_the_exit_then_sells() {
+    let t = TestEngine::start(&[]).await;
+    let (status, body) = t
+        .signal(
+            json!({"id": "br3", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.02",
+            "stop_loss": "59000", "take_profit": "61000"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let exit = exit_id(s(&body, "client_order_id"), 1);
+    let oco = wait_resting(&t, &exit).await;
+    assert_dec(s(&oco["orders"][0], "stop_price"), "59000", "absolute stop");
+    assert_dec(
+        s(&oco["orders"][1], "price"),
+        "61000",
+        "absolute take profit",
+    );
+
+    let (status, body) = t
+        .signal(json!({"id": "br3-close", "symbol": "BTCUSDT", "action": "close"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "FILLED", "{body}");
+    assert_dec(
+        s(&body["order"], "quantity"),
+        "0.01998",
+        "the whole position",
+    );
+    let oco = list(&t, &exit).await;
+    assert_eq!(oco["orders"][0]["status"], "CANCELED", "{oco}");
+    assert_eq!(oco["orders"][1]["status"], "CANCELED", "{oco}");
+    assert!(sim_open_ids(&t).await.is_empty());
+
+    // A bracket on the wrong side of the entry is refused by name.
+    let (status, body) = t
+        .signal(
+            json!({"id": "br4", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.01",
+            "stop_loss": "61000"}),
+        )
+        .await;
+    assert_eq!((status, s(&body, "field")), (400, "stop_loss"), "{body}");
+}
