@@ -187,3 +187,100 @@ async fn a_close_signal_cancels_the_exit_then_sells() {
         .await;
     assert_eq!((status, s(&body, "field")), (400, "stop_loss"), "{body}");
 }
+
+#[actix_rt::test]
+async fn modifying_a_resting_limit_cancels_it_and_rests_the_replacement() {
+    let t = TestEngine::start(&[]).await;
+    let (status, body) = t
+        .post(
+            "/v1/orders",
+            r#"{"symbol":"BTCUSDT","side":"buy","order_type":"limit","quantity":"0.01",
+                "price":"59000","client_order_id":"mod-1"}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = t.patch("/v1/orders/mod-1", r#"{"price":"59500.5"}"#).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["client_order_id"], "mod-1-r1");
+    assert_eq!(body["replaces"], "mod-1");
+    assert_eq!(body["replaced_order"]["status"], "CANCELED");
+    assert_eq!(body["order"]["status"], "NEW");
+    assert_dec(s(&body["order"], "price"), "59500.5", "new price");
+    assert_dec(s(&body["order"], "quantity"), "0.01", "same quantity");
+    assert_eq!(t.order("mod-1").await["status"], "CANCELED");
+    assert_eq!(sim_open_ids(&t).await, vec!["mod-1-r1".to_string()]);
+
+    // Off the 0.01 tick: refused by name, nothing changed.
+    let (status, body) = t
+        .patch("/v1/orders/mod-1-r1", r#"{"price":"59600.001"}"#)
+        .await;
+    assert_eq!((status, s(&body, "field")), (400, "price"), "{body}");
+    assert_eq!(t.order("mod-1-r1").await["status"], "NEW");
+    assert_eq!(sim_open_ids(&t).await, vec!["mod-1-r1".to_string()]);
+
+    // A new quantity; the next replacement counts on from -r1.
+    let (status, body) = t
+        .patch("/v1/orders/mod-1-r1", r#"{"quantity":"0.02"}"#)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["client_order_id"], "mod-1-r2");
+    assert_dec(s(&body["order"], "quantity"), "0.02", "new quantity");
+    assert_dec(s(&body["order"], "price"), "59500.5", "price kept");
+    assert_eq!(sim_open_ids(&t).await, vec!["mod-1-r2".to_string()]);
+
+    // A canceled order, a filled one and an unknown one cannot be modified.
+    let (status, body) = t.patch("/v1/orders/mod-1", r#"{"price":"59000"}"#).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["order"]["status"], "CANCELED");
+    let (status, body) = t
+        .post(
+            "/v1/orders",
+            r#"{"symbol":"BTCUSDT","side":"buy","quantity":"0.01","client_order_id":"mod-2"}"#,
+        )
+        .await;
+    assert_eq!(
+        (status, body["order"]["status"].as_str()),
+        (201, Some("FILLED"))
+    );
+    let (status, body) = t.patch("/v1/orders/mod-2", r#"{"price":"59000"}"#).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["order"]["status"], "FILLED");
+    assert_eq!(t.patch("/v1/orders/nope", r#"{"price":"1"}"#).await.0, 404);
+    assert_eq!(sim_open_ids(&t).await, vec!["mod-1-r2".to_string()]);
+}
+
+#[actix_rt::test]
+async fn modifying_a_partly_filled_limit_replaces_only_what_is_left_of_the_new_total() {
+    let t = TestEngine::start(&[]).await;
+    // 0.8 at 60000: 0.5 fills on arrival, 0.3 rests.
+    let (status, body) = t
+        .post(
+            "/v1/orders",
+            r#"{"symbol":"BTCUSDT","side":"buy","order_type":"limit","quantity":"0.8",
+                "price":"60000","client_order_id":"mod-3"}"#,
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["order"]["status"], "PARTIALLY_FILLED");
+    // A new total the fills already cover is an input error; nothing changes.
+    let (status, body) = t.patch("/v1/orders/mod-3", r#"{"quantity":"0.5"}"#).await;
+    assert_eq!((status, s(&body, "field")), (400, "quantity"), "{body}");
+    assert_eq!(t.order("mod-3").await["status"], "PARTIALLY_FILLED");
+    let (status, body) = t
+        .patch("/v1/orders/mod-3", r#"{"price":"59000","quantity":"0.6"}"#)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_dec(
+        s(&body["order"], "quantity"),
+        "0.1",
+        "0.6 less the 0.5 filled",
+    );
+    assert_dec(
+        s(&body["replaced_order"], "filled_quantity"),
+        "0.5",
+        "old fill kept",
+    );
+    assert_eq!(sim_open_ids(&t).await, vec!["mod-3-r1".to_string()]);
+    let (status, body) = t.patch("/v1/orders/mod-3-r1", r#"{"quantity":"0"}"#).await;
+    assert_eq!((status, s(&body, "field")), (400, "quantity"), "{body}");
+}

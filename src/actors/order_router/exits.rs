@@ -129,6 +129,28 @@ impl OrderRouter {
         self.exits.insert(id.clone(), plan);
     }
 
+    /// A modified entry's replacement `new` is protected like the order `old` it replaces
+    /// (the exit of what `old` filled stays as it is).
+    pub(super) fn inherit_exit(&mut self, old: &ClientOrderId, new: &ClientOrderId) {
+        let Some(plan) = self.exits.get(old) else {
+            return;
+        };
+        let fresh = ExitPlan {
+            symbol: plan.symbol.clone(),
+            side: plan.side,
+            strategy: plan.strategy.clone(),
+            bracket: plan.bracket,
+            held: Decimal::ZERO,
+            current: None,
+            seq: 0,
+            busy: false,
+            replacing: None,
+            retries: 0,
+            state: PlanState::Active,
+        };
+        self.exits.insert(new.clone(), fresh);
+    }
+
     /// Called for each report with its fresh fills: an entry's fills re-size its exit, an
     /// exit leg's fills end the plan.
     pub(super) fn exits_on_fills(&mut self, id: &ClientOrderId, fills: &[Fill], terminal: bool) {

@@ -116,10 +116,12 @@ const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1)
 
 mod exits;
 mod lists;
+mod modify;
 mod placing;
 mod tracking;
 
 pub use lists::{CancelOrderList, GetOrderList, ListOutcome, OcoLegInput, OrderListView, PlaceOco};
+pub use modify::{ModifyOrder, ModifyOutcome};
 
 pub struct RouterSettings {
     pub max_signal_age: Duration,
