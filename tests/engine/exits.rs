@@ -2,6 +2,7 @@
 //! entry filled), and modifying a resting limit order (`PATCH /v1/orders/{id}`). BTCUSDT starts
 //! at 60000, 0.5 BTC on each synthetic level, 100000 USDT, fees 0.1% (in BTC on a buy).
 
+use redline::events::EngineEvent;
 use redline::exchange::Exchange;
 use serde_json::{Value, json};
 
@@ -103,6 +104,7 @@ async fn a_filled_bracketed_buy_rests_an_oco_exit_which_takes_profit() {
 #[actix_rt::test]
 async fn a_partly_filled_entry_is_covered_then_the_exit_is_replaced_for_the_whole_fill() {
     let t = TestEngine::start(&[]).await;
+    let mut events = t.engine.events.subscribe();
     // 0.8 at 60000: the 0.5 on the first ask level fills now, 0.3 rests.
     let (status, body) = t
         .signal(
@@ -142,6 +144,30 @@ async fn a_partly_filled_entry_is_covered_then_the_exit_is_replaced_for_the_whol
         sim_open_ids(&t).await,
         vec![format!("{second}s"), format!("{second}t")]
     );
+    // Placement, the cancel for replacement and the replacement are published.
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        match &*event {
+            EngineEvent::ExitPlaced {
+                exit,
+                quantity,
+                replaced,
+                ..
+            } => seen.push(format!("placed {exit} {quantity} {replaced:?}")),
+            EngineEvent::ExitCanceled { exit, why, .. } => {
+                seen.push(format!("canceled {exit} {why}"))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            format!("placed {first} 0.4995 None"),
+            format!("canceled {first} replace"),
+            format!("placed {second} 0.7992 Some(\"{first}\")"),
+        ]
+    );
 }
 
 #[actix_rt::test]
@@ -177,6 +203,26 @@ async fn a_close_signal_cancels_the_exit_then_sells() {
     assert_eq!(oco["orders"][0]["status"], "CANCELED", "{oco}");
     assert_eq!(oco["orders"][1]["status"], "CANCELED", "{oco}");
     assert!(sim_open_ids(&t).await.is_empty());
+
+    // Only a take-profit: one LIMIT_MAKER order, no list.
+    let (status, body) = t
+        .signal(
+            json!({"id": "br5", "symbol": "BTCUSDT", "action": "buy", "quantity": "0.01",
+            "take_profit_pct": "1"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let single = format!("{}t", exit_id(s(&body, "client_order_id"), 1));
+    t.wait_for("single exit", |t| {
+        let single = single.clone();
+        async move { t.order(&single).await["status"] == "NEW" }
+    })
+    .await;
+    let order = t.order(&single).await;
+    assert_eq!(order["order_type"], "limit_maker");
+    assert_dec(s(&order, "price"), "60600", "1% above the fill");
+    assert_dec(s(&order, "quantity"), "0.00999", "net of the fee");
+    assert_eq!(sim_open_ids(&t).await, vec![single.clone()]);
 
     // A bracket on the wrong side of the entry is refused by name.
     let (status, body) = t

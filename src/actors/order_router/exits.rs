@@ -129,6 +129,49 @@ impl OrderRouter {
         self.exits.insert(id.clone(), plan);
     }
 
+    /// After a restart of the router: steps that were in flight died with the old context.
+    /// An exit whose legs the router still holds open is taken as the resting one (so no
+    /// second exit is placed beside it), then every plan is synced.
+    pub(super) fn resume_exits(&mut self, ctx: &mut Context<Self>) {
+        let entries: Vec<ClientOrderId> = self.exits.keys().cloned().collect();
+        for entry in entries {
+            let mut legs: Vec<ClientOrderId> = self
+                .exit_legs
+                .iter()
+                .filter(|(leg, e)| {
+                    **e == entry && self.orders.get(*leg).is_some_and(|o| o.status.is_open())
+                })
+                .map(|(leg, _)| leg.clone())
+                .collect();
+            legs.sort();
+            let Some(plan) = self.exits.get_mut(&entry) else {
+                continue;
+            };
+            if plan.busy && plan.current.is_none() && !legs.is_empty() {
+                let quantity = legs
+                    .first()
+                    .and_then(|l| self.orders.get(l))
+                    .map(|o| o.quantity)
+                    .unwrap_or_default();
+                let is_list = legs.len() == 2;
+                let id = if is_list {
+                    let raw = legs[0].as_str();
+                    ClientOrderId::new(&raw[..raw.len() - 1]).unwrap_or_else(|_| legs[0].clone())
+                } else {
+                    legs[0].clone()
+                };
+                plan.current = Some(Exit {
+                    id,
+                    is_list,
+                    legs,
+                    quantity,
+                });
+            }
+            plan.busy = false;
+            self.sync_exit(entry, ctx);
+        }
+    }
+
     /// A modified entry's replacement `new` is protected like the order `old` it replaces
     /// (the exit of what `old` filled stays as it is).
     pub(super) fn inherit_exit(&mut self, old: &ClientOrderId, new: &ClientOrderId) {

@@ -298,6 +298,7 @@ impl Actor for OrderRouter {
         for id in unknown {
             self.resolve_unknown(id, 0, ctx);
         }
+        self.resume_exits(ctx);
     }
 }
 
