@@ -135,11 +135,17 @@ impl OrderRouter {
                     });
                 }
             }
-            act.inherit_exit(&old_id, &request.client_order_id);
+            let new_id = request.client_order_id.clone();
+            act.inherit_exit(&old_id, &new_id);
             let placed = act.place(request, None, old.strategy.clone(), true);
-            Box::pin(placed.map(move |new, _, _| ModifyOutcome::Replaced {
-                old: Box::new(old),
-                new,
+            Box::pin(placed.map(move |new, act, _| {
+                if !matches!(new, SubmitOutcome::Submitted(_) | SubmitOutcome::Unknown(_)) {
+                    act.exits.remove(&new_id);
+                }
+                ModifyOutcome::Replaced {
+                    old: Box::new(old),
+                    new,
+                }
             }))
         }))
     }

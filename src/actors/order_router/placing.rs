@@ -57,10 +57,8 @@ impl OrderRouter {
         let last = self.market.last_price(&signal.symbol);
         match intake::order_for_signal(&signal, side, rules, last, None) {
             Ok(request) => {
-                self.plan_exit(&id, &signal, side);
                 self.remember_signal(signal.id.clone(), id);
-                let intent = signal.allow_duplicate;
-                self.place(request, Some(signal.id), signal.strategy, intent)
+                self.place_entry(request, signal)
             }
             Err(e) => self.invalid(e),
         }
@@ -97,16 +95,30 @@ impl OrderRouter {
             };
             let last = act.market.last_price(&signal.symbol);
             match intake::order_for_signal(&signal, side, rules, last, equity) {
-                Ok(request) => {
-                    act.plan_exit(&request.client_order_id, &signal, side);
-                    let intent = signal.allow_duplicate;
-                    act.place(request, Some(signal.id), signal.strategy, intent)
-                }
+                Ok(request) => act.place_entry(request, signal),
                 Err(e) => {
                     act.forget_signal(&signal.id);
                     act.invalid(e)
                 }
             }
+        }))
+    }
+
+    /// Places a buy or sell signal's order, with the exit plan of a bracketed signal (dropped
+    /// again if the order never reached the venue).
+    fn place_entry(&mut self, request: OrderRequest, signal: Signal) -> Outcome {
+        let id = request.client_order_id.clone();
+        self.plan_exit(&id, &signal, request.side);
+        let intent = signal.allow_duplicate;
+        let placed = self.place(request, Some(signal.id), signal.strategy, intent);
+        Box::pin(placed.map(move |outcome, act, _| {
+            if !matches!(
+                outcome,
+                SubmitOutcome::Submitted(_) | SubmitOutcome::Unknown(_)
+            ) {
+                act.exits.remove(&id);
+            }
+            outcome
         }))
     }
 
