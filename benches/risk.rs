@@ -98,6 +98,7 @@ fn request(id: String, i: usize) -> CheckRequest {
         },
         strategy: Some("bench".into()),
         allow_duplicate: false,
+        shares_with: None,
     }
 }
 

@@ -103,6 +103,33 @@ pub enum EngineEvent {
         action: String,
         ts: DateTime<Utc>,
     },
+    /// A protective exit was placed for a signal's entry (`replaced`: the exit it took over
+    /// from, canceled first, when the entry filled further).
+    ExitPlaced {
+        entry: String,
+        /// The exit's list id (an OCO) or order id (a single stop or take-profit).
+        exit: String,
+        legs: Vec<String>,
+        quantity: String,
+        stop_loss: Option<String>,
+        take_profit: Option<String>,
+        replaced: Option<String>,
+        ts: DateTime<Utc>,
+    },
+    /// An exit was canceled: `replace` (the entry filled further), `close` (the position is
+    /// being closed).
+    ExitCanceled {
+        entry: String,
+        exit: String,
+        why: &'static str,
+        ts: DateTime<Utc>,
+    },
+    /// An exit could not be placed; the position is not protected until the next attempt.
+    ExitFailed {
+        entry: String,
+        reason: String,
+        ts: DateTime<Utc>,
+    },
     /// A reconciliation run finished.
     Reconciled {
         reason: &'static str,

@@ -2,6 +2,7 @@
 //! clock, the symbol's rules, and sizing ([`sizing`]). Pure functions, so every rule is
 //! unit-tested here and the order router stays about lifecycle.
 
+pub mod bracket;
 pub mod sizing;
 
 use chrono::{DateTime, Duration, Utc};

@@ -62,21 +62,24 @@ pub struct SignalInput {
     /// When the strategy made the signal (RFC 3339). Signals older than the configured max age
     /// are refused as stale; a missing timestamp means "now".
     pub timestamp: Option<DateTime<Utc>>,
-    /// Stop-loss price of the position: used by `risk_pct` sizing; recorded for protective
-    /// exits (placed by a later issue).
+    /// Stop-loss price of the position: used by `risk_pct` sizing and for the protective exit
+    /// placed once the entry fills (below a buy's entry, above a sell's).
     #[schema(value_type = Option<String>)]
     pub stop_loss: Option<Decimal>,
+    /// Take-profit price of the protective exit (above a buy's entry, below a sell's).
     #[schema(value_type = Option<String>)]
     pub take_profit: Option<Decimal>,
     /// The strategy means to send the same symbol, side, quantity and price again within the
     /// risk gate's duplicate window (e.g. scaling in): the duplicate check does not apply.
     /// Default false.
     pub allow_duplicate: Option<bool>,
-    /// Stop loss as a percentage (0-100) below (buy) or above (sell) the entry price, when no
-    /// `stop_loss` price is given.
+    /// Stop loss as a percentage (0-100) below (buy) or above (sell) the entry: the average
+    /// fill price for the exit, the entry reference for `risk_pct` sizing. When no `stop_loss`
+    /// price is given.
     #[schema(value_type = Option<String>)]
     pub stop_loss_pct: Option<Decimal>,
-    /// Take profit as a percentage above (buy) or below (sell) the entry. Recorded for exits.
+    /// Take profit as a percentage above (buy) or below (sell) the average fill price, when no
+    /// `take_profit` price is given.
     #[schema(value_type = Option<String>)]
     pub take_profit_pct: Option<Decimal>,
     /// Trailing stop distance in percent (1.5 = 150 basis points); whole basis points only.

@@ -25,6 +25,9 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
         ),
         E::RiskLimitsChanged { ts, .. } => (EntryKind::LimitChange, *ts),
         E::Discrepancy { ts, .. } => (EntryKind::Discrepancy, *ts),
+        E::ExitPlaced { ts, .. } => (EntryKind::Ack, *ts),
+        E::ExitCanceled { ts, .. } => (EntryKind::Cancel, *ts),
+        E::ExitFailed { ts, .. } => (EntryKind::Rejection, *ts),
         E::Reconciled { ts, .. }
         | E::EmergencyStop { ts, .. }
         | E::RiskDayStarted { ts, .. }
@@ -51,6 +54,9 @@ pub fn entry_for(event: &EngineEvent) -> Entry {
             symbol,
             ..
         } => entry = entry.order(client_order_id).symbol(symbol),
+        E::ExitPlaced { entry: id, .. }
+        | E::ExitCanceled { entry: id, .. }
+        | E::ExitFailed { entry: id, .. } => entry = entry.order(id),
         E::RiskLimitsChanged { by, .. }
         | E::StrategyResumed { by, .. }
         | E::EmergencyStop { by, .. }

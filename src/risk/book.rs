@@ -289,6 +289,11 @@ impl Book {
         self.refresh(i);
     }
 
+    /// The side and unfilled quantity an approved order still holds back, if it does.
+    pub fn reserved_by(&self, id: &ClientOrderId) -> Option<(Side, Decimal)> {
+        self.reservations.get(id).map(|r| (r.side, r.remaining))
+    }
+
     /// Takes `qty` off a reservation (filled, or the order ended with it unfilled).
     fn unreserve(&mut self, r: &Reservation, qty: Decimal) {
         let s = &mut self.symbols[r.symbol];

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::actors::messages::{RiskReason, RiskRefusal};
-use crate::domain::{Fill, OrderRequest, OrderType, Side};
+use crate::domain::{ClientOrderId, Fill, OrderRequest, OrderType, Side};
 use crate::exchange::Balance;
 use crate::exchange::filters::Instruments;
 
@@ -47,6 +47,11 @@ pub struct CheckRequest {
     pub strategy: Option<String>,
     /// The signal says an identical recent order is intended (check 12 does not apply).
     pub allow_duplicate: bool,
+    /// The other leg of the same OCO, checked (and approved) just before this one. Only one of
+    /// the two can fill, so this leg is judged as if that leg's reservation were not there:
+    /// both legs of an exit that sells a long each count as reducing it, and each must fit the
+    /// holdings on its own rather than together.
+    pub shares_with: Option<ClientOrderId>,
 }
 
 /// Something the gate decided on its own that must be published.
@@ -225,9 +230,20 @@ impl RiskState {
         )?;
 
         let s = self.book.symbol(i);
+        let (mut open_buy, mut open_sell) = (s.open_buy, s.open_sell);
+        if let Some((side, held)) = req
+            .shares_with
+            .as_ref()
+            .and_then(|id| self.book.reserved_by(id))
+        {
+            match side {
+                Side::Buy => open_buy = (open_buy - held).max(Decimal::ZERO),
+                Side::Sell => open_sell = (open_sell - held).max(Decimal::ZERO),
+            }
+        }
         let reduces = match o.side {
-            Side::Sell => s.qty.is_sign_positive() && qty.saturating_add(s.open_sell) <= s.qty,
-            Side::Buy => s.qty.is_sign_negative() && qty.saturating_add(s.open_buy) <= -s.qty,
+            Side::Sell => s.qty.is_sign_positive() && qty.saturating_add(open_sell) <= s.qty,
+            Side::Buy => s.qty.is_sign_negative() && qty.saturating_add(open_buy) <= -s.qty,
         };
         if self.state == TradingState::Reducing && !reduces {
             return refuse(
@@ -249,8 +265,8 @@ impl RiskState {
             )?;
             let mark = s.mark.unwrap_or(price);
             let (buy, sell) = match o.side {
-                Side::Buy => (s.open_buy.saturating_add(qty), s.open_sell),
-                Side::Sell => (s.open_buy, s.open_sell.saturating_add(qty)),
+                Side::Buy => (open_buy.saturating_add(qty), open_sell),
+                Side::Sell => (open_buy, open_sell.saturating_add(qty)),
             };
             let before = s.exposure;
             let after = exposure_qty(s.qty, buy, sell).saturating_mul(mark);
@@ -302,9 +318,7 @@ impl RiskState {
         if limits.check_balance {
             match o.side {
                 Side::Buy => checks::balance(notional, self.book.free_cash(), VALUATION_ASSET)?,
-                Side::Sell => {
-                    checks::balance(qty, s.qty.saturating_sub(s.open_sell), &s.base_asset)?
-                }
+                Side::Sell => checks::balance(qty, s.qty.saturating_sub(open_sell), &s.base_asset)?,
             }
         }
         let key = (

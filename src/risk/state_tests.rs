@@ -64,6 +64,7 @@ fn req(id: &str, side: Side, qty: &str, price: Option<&str>) -> CheckRequest {
         },
         strategy: Some("s".into()),
         allow_duplicate: false,
+        shares_with: None,
     }
 }
 
@@ -109,6 +110,30 @@ fn the_readme_demo_passes_the_default_single_position_limit() {
         None,
         "exactly 10,000"
     );
+}
+
+#[test]
+fn both_legs_of_an_oco_selling_a_long_count_as_reducing_it() {
+    let (mut g, now) = gate(open_limits());
+    let last = Some((d("60000"), now));
+    g.on_fill(
+        &btc_fill("x", Side::Buy, "0.02", "60000", "0", "USDT"),
+        None,
+        now,
+    );
+    g.set_state(TradingState::Reducing, "test".into());
+    assert_eq!(
+        code(g.decide(&req("stop", Side::Sell, "0.02", None), last, now)),
+        None
+    );
+    let mut take = req("take", Side::Sell, "0.02", Some("61000"));
+    assert_eq!(
+        code(g.decide(&take, last, now)),
+        Some("reducing_only"),
+        "alone it would sell the position twice"
+    );
+    take.shares_with = Some(ClientOrderId::new("stop").unwrap());
+    assert_eq!(code(g.decide(&take, last, now)), None);
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/orders/{client_order_id}",
                     web::delete().to(orders::cancel_order),
                 )
+                .route(
+                    "/orders/{client_order_id}",
+                    web::patch().to(orders::modify_order),
+                )
                 .route("/order-lists/oco", web::post().to(order_lists::post_oco))
                 .route(
                     "/order-lists/{list_client_order_id}",

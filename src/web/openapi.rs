@@ -17,6 +17,7 @@ use super::{control, order_lists, orders, portfolio, reconcile, risk, signals, s
         orders::list_orders,
         orders::get_order,
         orders::cancel_order,
+        orders::modify_order,
         order_lists::post_oco,
         order_lists::get_order_list,
         order_lists::cancel_order_list,
@@ -84,5 +85,13 @@ mod tests {
         let types = schemas["OrderType"].to_string();
         assert!(types.contains("stop_loss_limit"), "{types}");
         assert!(schemas.get("OcoInput").is_some());
+        assert!(
+            paths["/v1/orders/{client_order_id}"].get("patch").is_some(),
+            "PATCH /v1/orders/{{id}}"
+        );
+        assert!(schemas.get("ModifyInput").is_some());
+        for field in ["stop_loss_pct", "take_profit_pct"] {
+            assert!(schemas["SignalInput"]["properties"].get(field).is_some());
+        }
     }
 }

@@ -6,9 +6,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::actors::messages::SubmitOutcome;
-use crate::actors::order_router::{CancelError, CancelOrder, GetOrder, ListOrders, SubmitOrder};
+use crate::actors::order_router::{
+    CancelError, CancelOrder, GetOrder, ListOrders, ModifyOrder, ModifyOutcome, SubmitOrder,
+};
 use crate::domain::{
-    ClientOrderId, DomainError, Order, OrderType, Side, Symbol, TimeInForce, parse_json,
+    ClientOrderId, DomainError, Order, OrderType, Price, Side, Symbol, TimeInForce, parse_json,
     positive_qty, price_for, stop_for,
 };
 use crate::engine::Engine;
@@ -176,5 +178,64 @@ pub async fn cancel_order(
             ApiError::Conflict(format!("the venue refused the cancel: {message} ({code})")),
         ),
         Err(CancelError::Exchange(e)) => Err(ApiError::BadGateway(e.to_string())),
+    }
+}
+
+/// A new price and/or quantity for a resting LIMIT order. `quantity` is the order's new total:
+/// what already filled counts toward it, and the replacement is for the rest.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModifyInput {
+    #[schema(value_type = Option<String>)]
+    pub price: Option<Decimal>,
+    #[schema(value_type = Option<String>)]
+    pub quantity: Option<Decimal>,
+}
+
+const MODIFY_FIELDS: [&str; 2] = ["price", "quantity"];
+
+/// Cancel-replace: the old order is canceled and, once the venue confirms, a new one (id
+/// `<old>-r1`, or `rlm-...` when that would be too long) is placed through the risk checks.
+#[utoipa::path(patch, path = "/v1/orders/{client_order_id}", request_body = ModifyInput,
+    responses((status = 201, description = "Replaced: `{status, client_order_id, order, replaces, replaced_order}`"),
+              (status = 400, description = "`{error, field}`; nothing changed"), (status = 404),
+              (status = 409, description = "Not an open LIMIT order, or it filled meanwhile: `{error, order}`; nothing placed"),
+              (status = 422, description = "Old order canceled; the replacement was refused")))]
+pub async fn modify_order(
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id(&path)?;
+    let input: ModifyInput = parse_json(&body, &MODIFY_FIELDS)?;
+    let price = match input.price {
+        Some(p) if p <= Decimal::ZERO => {
+            return Err(DomainError::invalid("price", "must be greater than zero").into());
+        }
+        p => p.map(Price),
+    };
+    let quantity = positive_qty(input.quantity)?;
+    if let Some((reason, detail)) = not_reconciled(&engine) {
+        return Err(ApiError::Unavailable { reason, detail });
+    }
+    let msg = ModifyOrder {
+        client_order_id: id,
+        price,
+        quantity,
+    };
+    match engine.router.send(msg).await? {
+        ModifyOutcome::Replaced { old, new } => {
+            let (status, mut body) = render(None, &new);
+            body["replaces"] = serde_json::json!(old.client_order_id);
+            body["replaced_order"] = serde_json::json!(old);
+            Ok(HttpResponse::build(status).json(body))
+        }
+        ModifyOutcome::Invalid(e) => Err(e.into()),
+        ModifyOutcome::NotFound => Err(ApiError::NotFound(format!("no order {path}"))),
+        ModifyOutcome::Conflict { detail, order } => {
+            Ok(HttpResponse::Conflict()
+                .json(serde_json::json!({ "error": detail, "order": order })))
+        }
+        ModifyOutcome::Exchange(e) => Err(ApiError::BadGateway(e.to_string())),
     }
 }

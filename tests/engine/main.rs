@@ -7,6 +7,7 @@ mod bad_input;
 mod breaker;
 mod emergency;
 mod emergency_load;
+mod exits;
 mod journal;
 mod order_lists;
 mod order_types;

@@ -129,6 +129,15 @@ impl TestEngine {
             .await
     }
 
+    pub async fn patch(&self, path: &str, body: &str) -> (u16, Value) {
+        let req = self.http.patch(format!("{}{path}", self.base));
+        self.send(
+            req.header("content-type", "application/json")
+                .body(body.to_string()),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.http.delete(format!("{}{path}", self.base)))
             .await

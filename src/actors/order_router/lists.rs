@@ -168,6 +168,17 @@ impl OrderRouter {
                 return ready(ListOutcome::Invalid(e));
             }
         };
+        self.send_oco(oco, None, false)
+    }
+
+    /// Places a checked OCO: MAX_NUM_ORDERS, the breaker and the risk gate (the second leg
+    /// sharing the first's quantity), then both legs recorded (PENDING_NEW) and the list sent.
+    pub(super) fn send_oco(
+        &mut self,
+        oco: OcoRequest,
+        strategy: Option<String>,
+        allow_duplicate: bool,
+    ) -> ListFuture {
         if let Err(refusal) = self.check_open_orders(&oco.symbol, 2) {
             self.stats.refused += 1;
             return ready(ListOutcome::NotSent(SubmitOutcome::Refused(refusal)));
@@ -179,13 +190,7 @@ impl OrderRouter {
         let checks = gate(
             self.breaker.clone(),
             self.risk.clone(),
-            legs.iter()
-                .map(|leg| CheckRequest {
-                    order: leg.clone(),
-                    strategy: None,
-                    allow_duplicate: false,
-                })
-                .collect(),
+            oco_checks(&legs, strategy.clone(), allow_duplicate),
         );
         Box::pin(checks.into_actor(self).then(move |checked, act, _| {
             for leg in &legs {
@@ -199,7 +204,7 @@ impl OrderRouter {
             }
             let now = act.clock.now();
             for leg in &legs {
-                let order = Order::new(leg, None, None, now);
+                let order = Order::new(leg, None, strategy.clone(), now);
                 act.publish_order(&order);
                 act.orders.insert(leg.client_order_id.clone(), order);
                 act.live
@@ -352,7 +357,7 @@ impl OrderRouter {
         }
     }
 
-    fn list_view(&self, id: &ClientOrderId) -> Option<OrderListView> {
+    pub(super) fn list_view(&self, id: &ClientOrderId) -> Option<OrderListView> {
         let list = self.lists.get(id)?;
         Some(OrderListView {
             list_client_order_id: id.clone(),
@@ -366,6 +371,28 @@ impl OrderRouter {
                 .collect(),
         })
     }
+}
+
+/// The risk checks of an OCO's two legs: the second shares its quantity with the first.
+pub(super) fn oco_checks(
+    legs: &[OrderRequest; 2],
+    strategy: Option<String>,
+    allow_duplicate: bool,
+) -> Vec<CheckRequest> {
+    vec![
+        CheckRequest {
+            order: legs[0].clone(),
+            strategy: strategy.clone(),
+            allow_duplicate,
+            shares_with: None,
+        },
+        CheckRequest {
+            order: legs[1].clone(),
+            strategy,
+            allow_duplicate,
+            shares_with: Some(legs[0].client_order_id.clone()),
+        },
+    ]
 }
 
 impl Handler<PlaceOco> for OrderRouter {

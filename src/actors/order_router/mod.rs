@@ -114,11 +114,14 @@ const UNKNOWN_RETRY_DELAYS_MS: [u64; 4] = [100, 1_000, 5_000, 30_000];
 /// How often expired de-duplication entries and old terminal orders are dropped from memory.
 const EVICTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+mod exits;
 mod lists;
+mod modify;
 mod placing;
 mod tracking;
 
 pub use lists::{CancelOrderList, GetOrderList, ListOutcome, OcoLegInput, OrderListView, PlaceOco};
+pub use modify::{ModifyOrder, ModifyOutcome};
 
 pub struct RouterSettings {
     pub max_signal_age: Duration,
@@ -161,6 +164,12 @@ pub struct OrderRouter {
     manual_seq: u64,
     /// Order lists placed through this router, by list client order id.
     lists: HashMap<ClientOrderId, lists::TrackedList>,
+    /// Protective exits, by the client order id of the entry they protect.
+    exits: HashMap<ClientOrderId, exits::ExitPlan>,
+    /// Exit leg id → its entry, so an exit's fill is recognised.
+    exit_legs: HashMap<ClientOrderId, ClientOrderId>,
+    /// This actor's address (set when it starts), for the messages it sends itself.
+    myself: Option<Addr<OrderRouter>>,
     stats: RouterStats,
 }
 
@@ -210,6 +219,9 @@ impl OrderRouter {
             terminal_order: VecDeque::new(),
             manual_seq: 0,
             lists: HashMap::new(),
+            exits: HashMap::new(),
+            exit_legs: HashMap::new(),
+            myself: None,
             stats: RouterStats::default(),
         }
     }
@@ -274,6 +286,7 @@ impl Actor for OrderRouter {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.myself = Some(ctx.address());
         ctx.run_interval(EVICTION_INTERVAL, |act, _| act.evict());
         // After a restart: resolve every order whose outcome the old instance did not see.
         let unknown: Vec<ClientOrderId> = self
@@ -285,6 +298,7 @@ impl Actor for OrderRouter {
         for id in unknown {
             self.resolve_unknown(id, 0, ctx);
         }
+        self.resume_exits(ctx);
     }
 }
 

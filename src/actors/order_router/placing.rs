@@ -41,6 +41,15 @@ impl OrderRouter {
                 return self.close_position(signal, id);
             }
         };
+        if let Some(bracket) = intake::bracket::Bracket::of(&signal) {
+            let entry = signal
+                .price
+                .or(signal.stops.stop_price)
+                .or(self.market.last_price(&signal.symbol));
+            if let Err(e) = bracket.check(side, rules, entry) {
+                return self.invalid(e);
+            }
+        }
         if intake::sizing::SizeSource::of(&signal).needs_equity() {
             self.remember_signal(signal.id.clone(), id);
             return self.size_by_equity(signal, side);
@@ -49,8 +58,7 @@ impl OrderRouter {
         match intake::order_for_signal(&signal, side, rules, last, None) {
             Ok(request) => {
                 self.remember_signal(signal.id.clone(), id);
-                let intent = signal.allow_duplicate;
-                self.place(request, Some(signal.id), signal.strategy, intent)
+                self.place_entry(request, signal)
             }
             Err(e) => self.invalid(e),
         }
@@ -87,15 +95,30 @@ impl OrderRouter {
             };
             let last = act.market.last_price(&signal.symbol);
             match intake::order_for_signal(&signal, side, rules, last, equity) {
-                Ok(request) => {
-                    let intent = signal.allow_duplicate;
-                    act.place(request, Some(signal.id), signal.strategy, intent)
-                }
+                Ok(request) => act.place_entry(request, signal),
                 Err(e) => {
                     act.forget_signal(&signal.id);
                     act.invalid(e)
                 }
             }
+        }))
+    }
+
+    /// Places a buy or sell signal's order, with the exit plan of a bracketed signal (dropped
+    /// again if the order never reached the venue).
+    fn place_entry(&mut self, request: OrderRequest, signal: Signal) -> Outcome {
+        let id = request.client_order_id.clone();
+        self.plan_exit(&id, &signal, request.side);
+        let intent = signal.allow_duplicate;
+        let placed = self.place(request, Some(signal.id), signal.strategy, intent);
+        Box::pin(placed.map(move |outcome, act, _| {
+            if !matches!(
+                outcome,
+                SubmitOutcome::Submitted(_) | SubmitOutcome::Unknown(_)
+            ) {
+                act.exits.remove(&id);
+            }
+            outcome
         }))
     }
 
@@ -116,33 +139,38 @@ impl OrderRouter {
                 detail: format!("a close of {symbol} is already in flight"),
             }));
         }
-        let closing = Box::pin(actor.send(GetPosition).into_actor(self).then(
-            move |position, act, _| {
-                let Some(rules) = act.instruments.get(&signal.symbol) else {
-                    return done(SubmitOutcome::Invalid(DomainError::invalid(
-                        "symbol",
-                        "not a configured instrument",
-                    )));
-                };
-                let qty = position.map(|p| p.quantity).unwrap_or_default();
-                match intake::order_to_close(id, rules, qty) {
-                    Some(request) => {
-                        let intent = signal.allow_duplicate;
-                        act.place(request, Some(signal.id), signal.strategy, intent)
+        // The symbol's protective exits are canceled first: they hold the position's base
+        // asset at the venue, and must not sell what the close sells.
+        let exits_gone = self.cancel_exits_for_close(&symbol);
+        let closing = Box::pin(
+            exits_gone
+                .then(move |(), act, _| actor.send(GetPosition).into_actor(act))
+                .then(move |position, act, _| {
+                    let Some(rules) = act.instruments.get(&signal.symbol) else {
+                        return done(SubmitOutcome::Invalid(DomainError::invalid(
+                            "symbol",
+                            "not a configured instrument",
+                        )));
+                    };
+                    let qty = position.map(|p| p.quantity).unwrap_or_default();
+                    match intake::order_to_close(id, rules, qty) {
+                        Some(request) => {
+                            let intent = signal.allow_duplicate;
+                            act.place(request, Some(signal.id), signal.strategy, intent)
+                        }
+                        None => {
+                            act.stats.refused += 1;
+                            done(SubmitOutcome::Refused(RiskRefusal {
+                                reason: RiskReason::NoPosition,
+                                detail: format!(
+                                    "no {} position large enough to close (holding {qty})",
+                                    signal.symbol
+                                ),
+                            }))
+                        }
                     }
-                    None => {
-                        act.stats.refused += 1;
-                        done(SubmitOutcome::Refused(RiskRefusal {
-                            reason: RiskReason::NoPosition,
-                            detail: format!(
-                                "no {} position large enough to close (holding {qty})",
-                                signal.symbol
-                            ),
-                        }))
-                    }
-                }
-            },
-        ));
+                }),
+        );
         Box::pin(closing.map(move |outcome, act, _| {
             act.closing.remove(&symbol);
             outcome
@@ -263,6 +291,7 @@ impl OrderRouter {
                 order: request.clone(),
                 strategy: strategy.clone(),
                 allow_duplicate,
+                shares_with: None,
             }],
         );
         Box::pin(checks.into_actor(self).then(move |checked, act, _| {

@@ -110,6 +110,7 @@ impl OrderRouter {
         let now_terminal = order.status.is_terminal();
         let order_snapshot = changed.then(|| order.clone());
         let strategy = order.strategy.clone();
+        self.exits_on_fills(&report.client_order_id, &fresh, now_terminal);
         if !fresh.is_empty() {
             let actor = self.positions.actor(&report.symbol);
             for fill in fresh {
