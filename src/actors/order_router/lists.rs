@@ -6,7 +6,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::placing::gate;
+use super::sending::gate;
 use super::*;
 use crate::actors::exchange_gateway::{CancelList, SubmitOco};
 use crate::domain::{ListOrderStatus, OcoLeg, OcoRequest, OrderListReport};

@@ -118,6 +118,7 @@ mod exits;
 mod lists;
 mod modify;
 mod placing;
+mod sending;
 mod tracking;
 
 pub use lists::{CancelOrderList, GetOrderList, ListOutcome, OcoLegInput, OrderListView, PlaceOco};
