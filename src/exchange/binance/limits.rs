@@ -4,7 +4,7 @@
 //! - One `governor` limiter per limit in `exchangeInfo.rateLimits` (REQUEST_WEIGHT, ORDERS per
 //!   interval, RAW_REQUESTS), each charged before a request is sent: weight by the endpoint's
 //!   documented weight, ORDERS by one per new order, RAW_REQUESTS by one. A limiter lets
-//!   through at most [`SAFETY`] of the venue's limit in any window of its interval: a burst of
+//!   through at most `SAFETY` of the venue's limit in any window of its interval: a burst of
 //!   10 % of the limit plus a steady refill of 80 % per interval.
 //! - The venue's own counters (`X-MBX-USED-WEIGHT-1M`, `X-MBX-ORDER-COUNT-10S`, `-1D`) correct
 //!   ours: if the venue has counted more than the cap for the current window (another process
