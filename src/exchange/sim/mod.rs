@@ -72,17 +72,20 @@ mod account;
 mod admission;
 mod book;
 mod conditional;
+mod faults;
 mod feed;
 mod list_views;
 mod moves;
 mod oco;
 mod order;
 mod resting;
+mod subscribers;
 mod taker;
 mod trigger;
 mod venue;
 mod views;
 
+pub use faults::SimFault;
 pub use list_views::{ListRef, ListView};
 pub use views::{BookTop, OrderChange, OrderRef, OrderUpdate, OrderView, SimUpdate};
 
@@ -101,7 +104,9 @@ use crate::domain::{
 };
 use crate::exchange::filters::SymbolRules;
 use crate::exchange::{Balance, BoxFuture, Exchange, ExchangeError, ExchangeEvent};
-use venue::{EventSink, Venue};
+use faults::Faults;
+use subscribers::Subscribers;
+use venue::Venue;
 
 /// Everything the simulator needs to start.
 #[derive(Debug, Clone)]
@@ -180,78 +185,6 @@ impl SimMarket {
             return Err(format!("{symbol}: level_spacing must not be negative"));
         }
         Ok(())
-    }
-}
-
-/// A failure to inject into the next submits. Injections add up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SimFault {
-    /// The next N submits return `ExchangeError::Connectivity` and change nothing.
-    FailSubmits(u32),
-    /// The next N submits are executed normally (events included) but answer
-    /// `ExchangeError::UnknownOutcome`.
-    UnknownAfterAccept(u32),
-    /// The next N pushed order reports are lost (the push connection stays up), as a venue
-    /// whose user-data stream silently drops events.
-    DropOrderEvents(u32),
-    /// The next N submits are lost on the way: the venue never sees them, but the caller gets
-    /// `ExchangeError::UnknownOutcome` (a timeout), as when a request dies in transit.
-    LoseSubmits(u32),
-}
-
-/// Pending injected faults. `FailSubmits` is consumed first.
-#[derive(Debug, Default)]
-struct Faults {
-    /// Submits still to refuse with `Connectivity`.
-    fail_submits: u32,
-    /// Submits still to answer with `UnknownOutcome` after executing them.
-    unknown_after_accept: u32,
-    /// Submits still to drop before the venue sees them, answering `UnknownOutcome`.
-    lose_submits: u32,
-}
-
-/// The open event streams.
-#[derive(Debug, Default)]
-struct Subscribers {
-    /// One sender per `subscribe()`; closed ones are dropped on the next publish.
-    senders: Vec<mpsc::UnboundedSender<ExchangeEvent>>,
-    /// Order reports still to drop (`SimFault::DropOrderEvents`).
-    drop_order_events: u32,
-    /// One sender per `subscribe_updates()` (the simulator server); closed ones are dropped
-    /// on the next update. `SimFault`s and `drop_subscribers` leave these alone.
-    detailed: Vec<mpsc::UnboundedSender<SimUpdate>>,
-}
-
-impl EventSink for Subscribers {
-    fn active(&self) -> bool {
-        !self.senders.is_empty()
-    }
-
-    fn detailed(&self) -> bool {
-        !self.detailed.is_empty()
-    }
-
-    fn update(&mut self, update: SimUpdate) {
-        self.detailed.retain(|tx| tx.send(update.clone()).is_ok());
-    }
-
-    fn publish(&mut self, event: ExchangeEvent) {
-        if self.drop_order_events > 0 && matches!(event, ExchangeEvent::Order(_)) {
-            self.drop_order_events -= 1;
-            return;
-        }
-        let last = self.senders.len().saturating_sub(1);
-        let mut event = Some(event);
-        let mut i = 0;
-        self.senders.retain(|tx| {
-            let ev = if i == last {
-                event.take()
-            } else {
-                event.clone()
-            };
-            i += 1;
-            ev.is_some_and(|ev| tx.send(ev).is_ok())
-        });
     }
 }
 
