@@ -114,19 +114,52 @@ pub async fn cancel(
     Ok(report)
 }
 
-/// `GET /api/v3/myTrades?orderId=` (weight 5): one order's fills, with trade ids and fees.
+/// Trades per `myTrades` page (Binance's maximum).
+const TRADES_PAGE: usize = 1000;
+
+/// `GET /api/v3/myTrades?orderId=` (weight 5 a page): one order's fills, with trade ids and
+/// fees, paged by `fromId` so an order with more trades than a page loses none.
 async fn order_fills(
     rest: &Rest,
     symbol: &Symbol,
     order_id: u64,
     id: &ClientOrderId,
 ) -> Result<Vec<crate::domain::Fill>, ExchangeError> {
-    let call = Call::new(Method::GET, "/api/v3/myTrades", 5)
-        .signed()
-        .param("symbol", symbol.as_str())
-        .param("orderId", order_id.to_string());
-    let trades: Vec<MyTrade> = rest.json(&call).await?;
-    parse::trade_fills(&trades, id).map_err(unreadable_read)
+    let mut fills = Vec::new();
+    let mut from: Option<u64> = None;
+    loop {
+        let mut call = Call::new(Method::GET, "/api/v3/myTrades", 5)
+            .signed()
+            .param("symbol", symbol.as_str())
+            .param("orderId", order_id.to_string())
+            .param("limit", TRADES_PAGE.to_string());
+        if let Some(from) = from {
+            call = call.param("fromId", from.to_string());
+        }
+        let trades: Vec<MyTrade> = rest.json(&call).await?;
+        let full = trades.len() >= TRADES_PAGE;
+        let page = parse::trade_fills(&trades, id).map_err(unreadable_read)?;
+        from = page
+            .iter()
+            .map(|f| f.trade_id)
+            .max()
+            .and_then(|m| m.checked_add(1));
+        fills.extend(page);
+        if !full || from.is_none() {
+            return Ok(fills);
+        }
+    }
+}
+
+/// Whether `fills` add up to what the venue says executed: a trade list that lags the order's
+/// status must not be taken as complete (a fill would be lost, not just late).
+fn fills_complete(fills: &[crate::domain::Fill], executed: crate::domain::Qty) -> bool {
+    let total = fills
+        .iter()
+        .try_fold(rust_decimal::Decimal::ZERO, |acc, f| {
+            acc.checked_add(f.quantity.0)
+        });
+    total == Some(executed.0)
 }
 
 /// `GET /api/v3/order` (weight 4), plus `GET /api/v3/myTrades?orderId=` (weight 5) for the
@@ -144,6 +177,13 @@ pub async fn query(
     let mut report = parse::order_report(&order, None).map_err(unreadable_read)?;
     if report.executed_qty.is_positive() {
         report.fills = order_fills(rest, symbol, order.order_id, &report.client_order_id).await?;
+        if !fills_complete(&report.fills, report.executed_qty) {
+            // Asked again later (the UNKNOWN resolver and reconciliation retry).
+            return Err(ExchangeError::Connectivity(format!(
+                "{}: the venue's trades do not yet add up to its executed quantity {}",
+                report.client_order_id, report.executed_qty.0
+            )));
+        }
     }
     Ok(report)
 }
