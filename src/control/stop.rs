@@ -14,7 +14,8 @@ use crate::engine::Engine;
 use crate::events::EngineEvent;
 use crate::exchange::ExchangeError;
 use crate::intake;
-use crate::journal::{Entry, EntryKind, JournalError, RecordDurable};
+use crate::journal::writer::commit;
+use crate::journal::{Entry, EntryKind};
 
 use super::{STOP_ORDER_PREFIX, StopRecord};
 
@@ -240,12 +241,7 @@ async fn flatten_all(engine: &Engine) -> (Vec<FlattenOrder>, Vec<StopFailure>) {
                 .order(&id)
                 .symbol(&symbol)
                 .by("emergency_stop");
-            if let Ok(Err(e)) | Err(e) = journal
-                .writer
-                .send(RecordDurable(intent))
-                .await
-                .map_err(|e| JournalError::Storage(e.to_string()))
-            {
+            if let Err(e) = commit(Some(&journal.writer), intent).await {
                 // The position matters more than the record: close it anyway, and say so.
                 tracing::error!(error = %e, %id, "flatten order not journaled; sending it anyway");
             }

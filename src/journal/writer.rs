@@ -34,6 +34,22 @@ pub struct RecordDurable(pub Entry);
 #[rtype(result = "Result<(), JournalError>")]
 pub struct Flush;
 
+/// Commits `entry` and answers once it is on disk; with no journal (benchmarks, tests started
+/// without one) there is nothing to wait for. The one way every order intent is recorded
+/// before the order leaves (orders, order lists, the emergency stop's flatten orders).
+pub async fn commit(
+    journal: Option<&actix::Addr<JournalWriter>>,
+    entry: Entry,
+) -> Result<(), JournalError> {
+    match journal {
+        Some(journal) => journal
+            .send(RecordDurable(entry))
+            .await
+            .unwrap_or(Err(JournalError::Unavailable)),
+        None => Ok(()),
+    }
+}
+
 /// Counters for `/v1/status` and the benchmark.
 #[derive(Debug, Default)]
 pub struct JournalStats {

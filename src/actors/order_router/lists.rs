@@ -232,20 +232,10 @@ impl OrderRouter {
                 .symbol(&oco.symbol)
                 .by("engine");
             let sent = async move {
-                if let Some(journal) = journal {
-                    match journal.send(RecordDurable(intent)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            return Err(ExchangeError::Connectivity(format!(
-                                "not sent: the journal could not record the order list: {e}"
-                            )));
-                        }
-                        Err(e) => {
-                            return Err(ExchangeError::Connectivity(format!(
-                                "not sent: the journal is unavailable: {e}"
-                            )));
-                        }
-                    }
+                if let Err(e) = commit(journal.as_ref(), intent).await {
+                    return Err(ExchangeError::Connectivity(format!(
+                        "not sent: the journal could not record the order list: {e}"
+                    )));
                 }
                 gateway
                     .send(SubmitOco(oco))

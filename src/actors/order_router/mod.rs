@@ -22,7 +22,8 @@ use crate::events::{EngineEvent, EventBus};
 use crate::exchange::ExchangeError;
 use crate::exchange::filters::Instruments;
 use crate::intake;
-use crate::journal::{Entry, EntryKind, JournalWriter, RecordDurable};
+use crate::journal::writer::commit;
+use crate::journal::{Entry, EntryKind, JournalWriter};
 use crate::market::MarketView;
 
 use super::circuit_breaker::{CircuitBreaker, Permit, PermitUnused};

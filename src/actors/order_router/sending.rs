@@ -105,15 +105,9 @@ impl OrderRouter {
                 .symbol(&request.symbol)
                 .by("engine");
             let sent = async move {
-                if let Some(journal) = journal {
-                    match journal.send(RecordDurable(intent)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            return Err(format!("the journal could not record the order: {e}"));
-                        }
-                        Err(e) => return Err(format!("the journal is unavailable: {e}")),
-                    }
-                }
+                commit(journal.as_ref(), intent)
+                    .await
+                    .map_err(|e| format!("the journal could not record the order: {e}"))?;
                 Ok(gateway.send(Submit(request)).await)
             };
             Box::pin(sent.into_actor(act).map(move |answer, act, ctx| {
